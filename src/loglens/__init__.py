@@ -1,0 +1,10 @@
+"""loglens: log intelligence for small Kubernetes clusters."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("loglens")
+except PackageNotFoundError:  # running from a source tree without installation
+    __version__ = "0.0.0"
+
+__all__ = ["__version__"]

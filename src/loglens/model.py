@@ -1,0 +1,296 @@
+"""The values that flow between stages.
+
+`LogRecord` is the hot-path value: a slotted dataclass, created once per line and
+never validated per line. Everything a command outputs (`Report`, `Diff`, ...) is a
+pydantic model, so its JSON Schema can be generated and published
+(`schemas/*.json`) and the JSON form matches `shared/spec/report-format.md`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+REPORT_VERSION = 1
+
+
+class Level(StrEnum):
+    """Normalised log level of a parsed line."""
+
+    TRACE = "trace"
+    DEBUG = "debug"
+    INFO = "info"
+    WARN = "warn"
+    ERROR = "error"
+    FATAL = "fatal"
+    UNKNOWN = "unknown"
+
+
+LEVEL_ORDER: dict[Level, int] = {
+    Level.UNKNOWN: 0,
+    Level.TRACE: 1,
+    Level.DEBUG: 2,
+    Level.INFO: 3,
+    Level.WARN: 4,
+    Level.ERROR: 5,
+    Level.FATAL: 6,
+}
+
+
+class Severity(StrEnum):
+    """How urgent a finding is (shared vocabulary of golden-format.md)."""
+
+    INFO = "info"
+    WARN = "warn"
+    ERROR = "error"
+    CRITICAL = "critical"
+
+
+SEVERITY_ORDER: dict[Severity, int] = {
+    Severity.INFO: 0,
+    Severity.WARN: 1,
+    Severity.ERROR: 2,
+    Severity.CRITICAL: 3,
+}
+
+
+class Category(StrEnum):
+    """The kind of root cause (shared vocabulary of golden-format.md)."""
+
+    OOM = "oom"
+    CRASHLOOP = "crashloop"
+    IMAGE_PULL = "image_pull"
+    PROBE_FAILURE = "probe_failure"
+    SCHEDULING = "scheduling"
+    STORAGE = "storage"
+    NETWORK = "network"
+    DNS = "dns"
+    TLS = "tls"
+    AUTH = "auth"
+    CONFIG = "config"
+    DEPENDENCY = "dependency"
+    RESOURCE_PRESSURE = "resource_pressure"
+    LIMIT_EXCEEDED = "limit_exceeded"
+    NODE = "node"
+    CONTROL_PLANE = "control_plane"
+    DEPLOYMENT = "deployment"
+    APPLICATION_ERROR = "application_error"
+    NONE = "none"
+
+
+@dataclass(slots=True)
+class LogRecord:
+    """One log record: the raw line with its stream labels, plus what parsing found.
+
+    `ts` is nanoseconds since the epoch. `labels` is shared between the records of
+    one stream, so treat it as read-only. `level`, `message`, `attrs` and `fmt` are
+    filled by `loglens.parsing`; a source leaves them at their defaults.
+    """
+
+    ts: int
+    labels: dict[str, str]
+    line: str
+    level: Level = Level.UNKNOWN
+    message: str = ""
+    attrs: dict[str, Any] | None = None
+    fmt: str = ""
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The record in the shared input form: `{"ts", "labels", "line"}` (ts as RFC 3339)."""
+        return {"ts": format_ts(self.ts), "labels": self.labels, "line": self.line}
+
+
+Batch = list[LogRecord]
+
+
+def format_ts(ts_ns: int) -> str:
+    """Nanoseconds since the epoch as RFC 3339 UTC with nanosecond precision when needed."""
+    seconds, nanos = divmod(ts_ns, 1_000_000_000)
+    base = datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    if nanos == 0:
+        return base + "Z"
+    return f"{base}.{nanos:09d}".rstrip("0") + "Z"
+
+
+def parse_ts(value: str | int | float) -> int:
+    """RFC 3339 text (any zone, up to nanoseconds) or integer nanoseconds → nanoseconds (UTC).
+
+    Raises ValueError on anything else.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"not a timestamp: {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value)
+    text = value.strip()
+    if text.isdigit():
+        return int(text)
+    # datetime.fromisoformat handles microseconds; keep the extra digits ourselves.
+    frac_ns = 0
+    dot = text.find(".", 17)
+    if dot != -1:
+        end = dot + 1
+        while end < len(text) and text[end].isdigit():
+            end += 1
+        digits = text[dot + 1 : end]
+        frac_ns = int((digits + "000000000")[:9]) if digits else 0
+        text = text[:dot] + text[end:]
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        raise ValueError(f"timestamp without a zone: {value!r}")
+    return int(parsed.timestamp()) * 1_000_000_000 + frac_ns
+
+
+# --------------------------------------------------------------------------------------
+# Output models (report-format.md)
+# --------------------------------------------------------------------------------------
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)
+
+
+class Window(_Out):
+    start: str | None = None
+    end: str | None = None
+
+
+class SourceInfo(_Out):
+    kind: Literal["files", "loki", "demo", "stdin", "inline"]
+    detail: str = ""
+
+
+class Stats(_Out):
+    lines: int = 0
+    bytes: int = 0
+    patterns: int = 0
+    skipped: int = Field(0, description="malformed records skipped with --skip-bad")
+    formats: dict[str, int] = Field(default_factory=dict, description="records per detected format")
+    levels: dict[str, int] = Field(default_factory=dict, description="records per level")
+    stage_ms: dict[str, float] = Field(default_factory=dict, description="wall time per stage")
+
+
+class EvidenceLine(_Out):
+    ts: str
+    labels: dict[str, str] = Field(default_factory=dict)
+    line: str
+
+
+class RelatedItem(_Out):
+    kind: str
+    id: str
+    title: str = ""
+    score: float = 0.0
+
+
+class Finding(_Out):
+    rank: int
+    fingerprint: str
+    category: Category
+    severity: Severity
+    component: str
+    title: str
+    root_cause: str
+    action: str
+    error_signatures: list[str] = Field(default_factory=list)
+    signature: str | None = None
+    count: int = 0
+    first_seen: str | None = None
+    last_seen: str | None = None
+    patterns: list[str] = Field(default_factory=list)
+    evidence: list[EvidenceLine] = Field(default_factory=list)
+    explained_by: Literal["rules", "llm"] = "rules"
+    confidence: float = 0.0
+    signals: list[str] = Field(default_factory=list, description="anomaly signals that fired")
+    related: list[RelatedItem] = Field(default_factory=list)
+
+
+class PatternOut(_Out):
+    id: str
+    template: str
+    count: int
+    level: str
+    first_seen: str | None = None
+    last_seen: str | None = None
+    labels: dict[str, Any] = Field(default_factory=dict)
+    examples: list[str] = Field(default_factory=list)
+    levels: dict[str, int] = Field(default_factory=dict)
+    buckets: list[int] = Field(default_factory=list)
+
+
+class LlmInfo(_Out):
+    backend: str = "none"
+    model: str | None = None
+    used: bool = False
+    fallback_reason: str | None = None
+    prompt_version: str | None = None
+
+
+class Report(_Out):
+    version: int = REPORT_VERSION
+    window: Window
+    source: SourceInfo
+    stats: Stats
+    findings: list[Finding] = Field(default_factory=list)
+    patterns: list[PatternOut] = Field(default_factory=list)
+    summary: str | None = None
+    llm: LlmInfo = Field(default_factory=LlmInfo)
+
+
+class DiffPattern(_Out):
+    id: str
+    template: str
+    count: int | None = None
+    before: int | None = None
+    after: int | None = None
+    ratio: float | None = None
+    p_value: float | None = None
+    examples: list[str] = Field(default_factory=list)
+
+
+class DiffSide(_Out):
+    window: Window
+    stats: Stats
+
+
+class Diff(_Out):
+    version: int = REPORT_VERSION
+    before: DiffSide
+    after: DiffSide
+    new: list[DiffPattern] = Field(default_factory=list)
+    gone: list[DiffPattern] = Field(default_factory=list)
+    increased: list[DiffPattern] = Field(default_factory=list)
+    decreased: list[DiffPattern] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+    summary: str | None = None
+
+
+class Classification(_Out):
+    severity: Severity
+    category: Category
+    component: str | None = None
+    pattern: str | None = None
+    signature: str | None = None
+
+
+def utc_now_ns() -> int:
+    return int(datetime.now(tz=UTC).timestamp() * 1_000_000_000)
+
+
+@dataclass(slots=True)
+class ReadStats:
+    """Counters a source and the parser keep while a window is read (cheap, mutable)."""
+
+    lines: int = 0
+    bytes: int = 0
+    skipped: int = 0
+    formats: dict[str, int] = field(default_factory=dict)
+    levels: dict[str, int] = field(default_factory=dict)
+    skipped_examples: list[str] = field(default_factory=list)

@@ -1,0 +1,1 @@
+"""patterns stage of the loglens pipeline."""

@@ -1,0 +1,1 @@
+"""retrieval stage of the loglens pipeline."""
