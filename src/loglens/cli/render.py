@@ -1,0 +1,95 @@
+"""Rich rendering of reports for people (the JSON form is the model itself)."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from loglens.model import Report
+
+SEVERITY_STYLE = {
+    "critical": "bold white on red",
+    "error": "red",
+    "warn": "yellow",
+    "info": "green",
+}
+LEVEL_STYLE = {"fatal": "bold red", "error": "red", "warn": "yellow", "info": "green"}
+
+
+def _stats_table(report: Report) -> Table:
+    stats = report.stats
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    window = f"{report.window.start or '?'} → {report.window.end or '?'}"
+    table.add_row("window", window)
+    table.add_row("source", f"{report.source.kind}: {report.source.detail}")
+    table.add_row("lines", f"{stats.lines:,} ({stats.bytes / 1e6:,.1f} MB)")
+    if stats.skipped:
+        table.add_row("skipped", f"[yellow]{stats.skipped:,} malformed records[/]")
+    if stats.outside_window:
+        table.add_row("outside window", f"{stats.outside_window:,}")
+    if stats.patterns:
+        table.add_row("patterns", f"{stats.patterns:,}")
+    formats = ", ".join(f"{name} {count:,}" for name, count in _top(stats.formats))
+    levels = ", ".join(f"{name} {count:,}" for name, count in _top(stats.levels))
+    table.add_row("formats", formats or "-")
+    table.add_row("levels", levels or "-")
+    timings = ", ".join(f"{name} {ms:,.0f} ms" for name, ms in stats.stage_ms.items())
+    table.add_row("time", timings or "-")
+    return table
+
+
+def _top(counts: dict[str, int]) -> list[tuple[str, int]]:
+    return sorted(counts.items(), key=lambda item: -item[1])
+
+
+def _findings_table(report: Report) -> Table:
+    table = Table(title="Findings (most urgent first)", expand=True, show_lines=True)
+    table.add_column("#", justify="right", width=3)
+    table.add_column("severity", width=9)
+    table.add_column("category / component", ratio=1)
+    table.add_column("what", ratio=3)
+    table.add_column("count", justify="right", width=7)
+    for finding in report.findings:
+        what = Text(finding.title, style="bold")
+        what.append(f"\n{finding.root_cause}")
+        if finding.action:
+            what.append(f"\n→ {finding.action}", style="cyan")
+        if finding.evidence:
+            what.append(f"\n  {finding.evidence[0].line[:160]}", style="dim")
+        table.add_row(
+            str(finding.rank),
+            Text(str(finding.severity), style=SEVERITY_STYLE.get(str(finding.severity), "")),
+            f"{finding.category}\n{finding.component}",
+            what,
+            f"{finding.count:,}",
+        )
+    return table
+
+
+def render_report(report: Report, console: Console, *, max_patterns: int = 15) -> None:
+    console.print(Panel(_stats_table(report), title="loglens analyze", expand=False))
+    if report.findings:
+        console.print(_findings_table(report))
+    else:
+        console.print("[green]No findings: nothing in this window looks wrong.[/]")
+    if report.patterns:
+        table = Table(title=f"Top patterns ({len(report.patterns):,} listed)", expand=True)
+        table.add_column("count", justify="right", width=8)
+        table.add_column("level", width=7)
+        table.add_column("template", ratio=1, overflow="fold")
+        for pattern in report.patterns[:max_patterns]:
+            table.add_row(
+                f"{pattern.count:,}",
+                Text(pattern.level, style=LEVEL_STYLE.get(pattern.level, "")),
+                pattern.template,
+            )
+        console.print(table)
+    if report.summary:
+        console.print(Panel(report.summary, title="summary", expand=False))
+    reason = report.llm.fallback_reason
+    if reason:
+        console.print(Group(Text(f"LLM not used: {reason}", style="dim")))
