@@ -78,7 +78,10 @@ def command(
         def wrapper(*args: Any, version: bool = False, **kw: Any) -> Any:
             return func(*args, **kw)
 
-        params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in signature.parameters.values()]
+        params = [
+            p.replace(annotation=hints.get(p.name, p.annotation))
+            for p in signature.parameters.values()
+        ]
         wrapper.__signature__ = signature.replace(parameters=[*params, version_param])  # type: ignore[attr-defined]
         wrapper.__annotations__ = {**hints, "version": VersionOption}
         (group or app).command(name=name, **kwargs)(wrapper)
