@@ -111,10 +111,10 @@ def run() -> None:
     except KeyboardInterrupt:
         err_console.print("[red]interrupted[/]")
         sys.exit(130)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except typer.exceptions.TyperException as exc:  # usage errors, in non-standalone mode
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(int(getattr(exc, "exit_code", 2)))
