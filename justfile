@@ -91,6 +91,6 @@ eval *ARGS:
 
 # Lint and type-check.
 lint:
-    {{venv}}/ruff check src tests bench eval
-    {{venv}}/ruff format --check src tests bench eval
+    {{venv}}/ruff check src tests bench eval scripts
+    {{venv}}/ruff format --check src tests bench eval scripts
     {{venv}}/mypy
