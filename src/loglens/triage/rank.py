@@ -1,0 +1,323 @@
+"""Triage: group classified patterns into findings, score them, and put root causes first.
+
+Input is one `PatternFacts` per mined pattern (what the pattern set keeps) with its
+classification (`detect.classify`) and anomaly signals (`detect.signals`). Patterns
+that report a problem are grouped by (category, component); each group becomes a
+finding with a stable fingerprint, evidence lines and a confidence. Ranking starts
+from a score (severity, volume, signals, confidence) and then lifts every finding
+that causes another above its effect, so a rare OOMKill ranks before the hundreds of
+probe failures and 503s it set off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from loglens.detect.signals import Signal
+from loglens.model import (
+    SEVERITY_ORDER,
+    Category,
+    EvidenceLine,
+    Finding,
+    Level,
+    Severity,
+    format_ts,
+)
+from loglens.triage.causal import category_causes
+
+SEVERITY_WEIGHT = {
+    Severity.INFO: 0.0,
+    Severity.WARN: 15.0,
+    Severity.ERROR: 30.0,
+    Severity.CRITICAL: 45.0,
+}
+SIGNAL_WEIGHT = {
+    Signal.NEW: 6.0,
+    Signal.FIRST_IN_7D: 4.0,
+    Signal.SPIKE: 5.0,
+    Signal.BURST: 2.0,
+    Signal.ERROR_RATE_UP: 3.0,
+}
+MAX_EVIDENCE = 5
+MAX_ERROR_SIGNATURES = 5
+
+
+@dataclass(slots=True)
+class Example:
+    """A real input line kept by the pattern set (already redacted)."""
+
+    ts: int
+    labels: Mapping[str, str]
+    line: str
+
+
+@dataclass(slots=True)
+class PatternFacts:
+    """What triage needs to know about one pattern."""
+
+    id: str
+    template: str
+    count: int
+    level: Level
+    first_ts: int
+    last_ts: int
+    examples: Sequence[Example]
+    labels: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Assessment:
+    """A pattern with its classification and signals."""
+
+    facts: PatternFacts
+    severity: Severity
+    category: Category
+    component: str
+    signature_id: str | None = None
+    title: str | None = None
+    root_cause: str | None = None
+    action: str | None = None
+    causes: Sequence[str] = ()
+    caused_by: Sequence[str] = ()
+    benign: bool = False
+    signals: list[Signal] = field(default_factory=list)
+
+    @property
+    def is_problem(self) -> bool:
+        return (
+            not self.benign
+            and self.category is not Category.NONE
+            and SEVERITY_ORDER[self.severity] >= SEVERITY_ORDER[Severity.WARN]
+        )
+
+
+@dataclass(slots=True)
+class _Group:
+    category: Category
+    component: str
+    members: list[Assessment] = field(default_factory=list)
+    score: float = 0.0
+
+    @property
+    def lead(self) -> Assessment:
+        """The member that speaks for the group: signature first, then severity, then earliest."""
+        return min(
+            self.members,
+            key=lambda a: (
+                a.signature_id is None,
+                -SEVERITY_ORDER[a.severity],
+                a.facts.first_ts,
+                -a.facts.count,
+            ),
+        )
+
+    @property
+    def severity(self) -> Severity:
+        return max((a.severity for a in self.members), key=SEVERITY_ORDER.__getitem__)
+
+    @property
+    def first_ts(self) -> int:
+        return min(a.facts.first_ts for a in self.members)
+
+    @property
+    def last_ts(self) -> int:
+        return max(a.facts.last_ts for a in self.members)
+
+    @property
+    def count(self) -> int:
+        return sum(a.facts.count for a in self.members)
+
+    @property
+    def signature_ids(self) -> set[str]:
+        return {a.signature_id for a in self.members if a.signature_id}
+
+    @property
+    def signals(self) -> list[Signal]:
+        seen: dict[Signal, None] = {}
+        for member in self.members:
+            for signal in member.signals:
+                seen[signal] = None
+        return list(seen)
+
+
+def _confidence(group: _Group) -> float:
+    lead = group.lead
+    base = 0.85 if lead.signature_id else (0.6 if lead.category is not Category.NONE else 0.4)
+    if group.signals:
+        base += 0.05
+    return round(min(base, 0.95), 2)
+
+
+def _score(group: _Group) -> float:
+    volume = 4.0 * math.log10(1 + group.count)
+    signals = sum(SIGNAL_WEIGHT.get(signal, 0.0) for signal in group.signals)
+    return SEVERITY_WEIGHT[group.severity] + volume + signals + 10.0 * _confidence(group)
+
+
+def _component_mentioned(component: str, group: _Group) -> bool:
+    needles = {component, component.replace("_", "-"), component.replace("_", " ")}
+    needles |= {part for part in component.split("_") if len(part) >= 5}
+    for member in group.members:
+        text = (
+            member.facts.template + " " + " ".join(e.line for e in member.facts.examples)
+        ).lower()
+        if any(needle in text for needle in needles):
+            return True
+    return False
+
+
+def _shares_place(a: _Group, b: _Group) -> bool:
+    """Same namespace or node, or b's lines name a's component."""
+    for key in ("namespace", "node"):
+        values_a = {v for m in a.members for v in m.facts.labels.get(key, ())}
+        values_b = {v for m in b.members for v in m.facts.labels.get(key, ())}
+        if values_a & values_b:
+            return True
+    return a.component != "unknown" and _component_mentioned(a.component, b)
+
+
+def _causes(cause: _Group, effect: _Group, slack_ns: int) -> bool:
+    """Is `cause` a plausible root cause of `effect`?"""
+    if cause is effect or cause.first_ts > effect.first_ts + slack_ns:
+        return False
+    hinted = any(
+        sig in cause_member.causes for cause_member in cause.members for sig in effect.signature_ids
+    ) or any(
+        sig in effect_member.caused_by
+        for effect_member in effect.members
+        for sig in cause.signature_ids
+    )
+    if hinted:
+        return True
+    return category_causes(cause.category, effect.category) and _shares_place(cause, effect)
+
+
+def _lift_causes(groups: list[_Group], slack_ns: int) -> None:
+    """Give every cause a score just above the highest-scoring effect it explains."""
+    edges = [
+        (cause, effect)
+        for cause in groups
+        for effect in groups
+        if _causes(cause, effect, slack_ns) and not _causes(effect, cause, -1)
+    ]
+    for _ in range(len(groups)):
+        changed = False
+        for cause, effect in edges:
+            if cause.score <= effect.score:
+                cause.score = effect.score + 1.0
+                changed = True
+        if not changed:
+            break
+
+
+def fingerprint(category: Category, component: str, signature_id: str | None) -> str:
+    """Stable id of a finding: the same problem keeps it across runs and windows."""
+    key = f"{category}|{component}|{signature_id or ''}"
+    return "f-" + hashlib.blake2b(key.encode(), digest_size=4).hexdigest()
+
+
+def _evidence(group: _Group) -> list[EvidenceLine]:
+    ordered = sorted(
+        group.members,
+        key=lambda a: (-SEVERITY_ORDER[a.severity], a.signature_id is None, a.facts.first_ts),
+    )
+    picked: list[Example] = []
+    # One example from each pattern first, then fill with more from the strongest ones.
+    for round_index in range(MAX_EVIDENCE):
+        for member in ordered:
+            if len(picked) >= MAX_EVIDENCE:
+                break
+            if round_index < len(member.facts.examples):
+                picked.append(member.facts.examples[round_index])
+    picked.sort(key=lambda e: e.ts)
+    return [EvidenceLine(ts=format_ts(e.ts), labels=dict(e.labels), line=e.line) for e in picked]
+
+
+def _to_finding(group: _Group, rank: int) -> Finding:
+    lead = group.lead
+    component = group.component
+    title = lead.title or f"{component}: {lead.category.value.replace('_', ' ')}"
+    members = sorted(group.members, key=lambda a: (-SEVERITY_ORDER[a.severity], -a.facts.count))
+    return Finding(
+        rank=rank,
+        fingerprint=fingerprint(group.category, component, lead.signature_id),
+        category=group.category,
+        severity=group.severity,
+        component=component,
+        title=title,
+        root_cause=lead.root_cause or _generic_root_cause(lead),
+        action=lead.action or _generic_action(group.category),
+        error_signatures=[m.facts.template for m in members[:MAX_ERROR_SIGNATURES]],
+        signature=lead.signature_id,
+        count=group.count,
+        first_seen=format_ts(group.first_ts),
+        last_seen=format_ts(group.last_ts),
+        patterns=[m.facts.id for m in members],
+        evidence=_evidence(group),
+        explained_by="rules",
+        confidence=_confidence(group),
+        signals=[str(signal) for signal in group.signals],
+    )
+
+
+def _generic_root_cause(lead: Assessment) -> str:
+    what = lead.category.value.replace("_", " ")
+    return (
+        f"{lead.facts.count} {lead.severity.value}-level lines from {lead.component} point to a "
+        f"{what} problem: {lead.facts.template[:200]}"
+    )
+
+
+GENERIC_ACTIONS: dict[Category, str] = {
+    Category.OOM: "Check the container's memory limit against its real usage; raise the limit or lower the load.",
+    Category.CRASHLOOP: "Read the previous container's logs (kubectl logs --previous) for the exit reason.",
+    Category.IMAGE_PULL: "Check the image name, tag and registry credentials (imagePullSecrets).",
+    Category.PROBE_FAILURE: "Check the probe's path, port and timeouts against how long the app takes to become ready.",
+    Category.SCHEDULING: "Compare the pod's requests, node selectors and tolerations with free node capacity.",
+    Category.STORAGE: "Check the volume, PVC and the node's free disk space.",
+    Category.NETWORK: "Check that the target service is up and reachable (endpoints, network policies, ports).",
+    Category.DNS: "Check CoreDNS health and upstream resolvers, and the name being looked up.",
+    Category.TLS: "Check certificate validity dates, the CA bundle and the server name.",
+    Category.AUTH: "Check credentials, tokens and RBAC permissions of the caller.",
+    Category.CONFIG: "Check the configuration, flags, ConfigMaps and Secrets the component reads.",
+    Category.DEPENDENCY: "Check the health of the upstream service named in the errors.",
+    Category.RESOURCE_PRESSURE: "Free node resources (disk, memory, PIDs) or move workloads off the node.",
+    Category.LIMIT_EXCEEDED: "Compare request sizes and rates with the configured limits; raise the limit or shrink the requests.",
+    Category.NODE: "Check the node's kubelet and container runtime (journalctl -u kubelet) and its conditions.",
+    Category.CONTROL_PLANE: "Check the health of the API server, etcd and their disks; look for leader changes.",
+    Category.DEPLOYMENT: "Inspect the failed rollout or HelmRelease (flux get helmreleases, kubectl rollout status).",
+    Category.APPLICATION_ERROR: "Read the stack trace or error and fix the application code or its input.",
+    Category.NONE: "No action needed.",
+}
+
+
+def _generic_action(category: Category) -> str:
+    return GENERIC_ACTIONS[category]
+
+
+def rank_findings(
+    assessments: Sequence[Assessment],
+    *,
+    window_span_ns: int,
+    max_findings: int = 20,
+) -> list[Finding]:
+    """Findings from the problem patterns, most urgent (root cause first) at rank 1."""
+    groups: dict[tuple[Category, str], _Group] = {}
+    for assessment in assessments:
+        if not assessment.is_problem:
+            continue
+        key = (assessment.category, assessment.component)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = _Group(assessment.category, assessment.component)
+        group.members.append(assessment)
+    ordered = list(groups.values())
+    for group in ordered:
+        group.score = _score(group)
+    slack_ns = max(60 * 1_000_000_000, window_span_ns // 50)
+    _lift_causes(ordered, slack_ns)
+    ordered.sort(key=lambda g: (-g.score, g.first_ts, g.category.value, g.component))
+    return [_to_finding(group, rank) for rank, group in enumerate(ordered[:max_findings], start=1)]
