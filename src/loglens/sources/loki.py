@@ -16,9 +16,11 @@ entries Loki ranks after them at that timestamp. The source then asks for that
 nanosecond once more with `direction=backward`, which returns the last `limit`
 entries at that timestamp, delivers those not seen yet, and moves on. If the two
 pages overlap, every entry at that timestamp has been read (Loki orders entries of
-equal timestamps the same way in both directions); if the backward page is full and
-does not overlap, more than 2 × `limit` entries share that nanosecond and some may
-be missing: the source logs a warning and adds it to `LokiSource.warnings`.
+equal timestamps the same way in both directions). If the backward page is full and
+does not overlap, at least 2 × `limit` entries share that nanosecond and the ones
+ranked between the two pages (if any: exactly 2 × `limit` is complete but cannot be
+told apart) are not read: the source logs a warning and adds it to
+`LokiSource.warnings`.
 """
 
 from __future__ import annotations
@@ -523,8 +525,9 @@ class LokiSource:
         fresh = [r for r in page.records if page.key(r) not in seen]
         if len(page) >= self._page_limit and len(fresh) == len(page):
             message = (
-                f"more than {2 * self._page_limit} entries share the timestamp {ts}; "
-                "some of them may be missing (raise LOGLENS_LOKI_PAGE_LIMIT to read them all)"
+                f"at least {2 * self._page_limit} entries share the timestamp {ts}; "
+                f"all but the first and last {self._page_limit} of them may be missing "
+                "(raise LOGLENS_LOKI_PAGE_LIMIT to read them all)"
             )
             log.warning(message)
             self.warnings.append(message)
