@@ -561,3 +561,16 @@ def test_source_from_settings_refuses_a_window_over_the_maximum() -> None:
 def test_source_from_settings_refuses_an_injected_namespace() -> None:
     with pytest.raises(InputError, match="namespace"):
         loki_source_from_settings(settings(), window=WINDOW, namespace='llm"} or vector(1)')
+
+
+def test_contract_server_ignoring_start_is_detected_not_looped() -> None:
+    fixed = json.loads(recorded("query_range_streams.json"))
+
+    def ignores_start(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=fixed)
+
+    client = LokiClient(settings(), transport=httpx.MockTransport(ignores_start))
+    source = LokiSource(client, QUERY, WINDOW, page_limit=5)
+    with pytest.raises(SourceError, match="before the requested start"):
+        read_all(source)
+    assert source.pages == 2

@@ -503,15 +503,15 @@ class LokiSource:
         seen: set[_EntryKey] = set()  # keys of the entries at `cursor` already delivered
         while cursor < end:
             page = self._fetch(cursor, end, "forward")
+            if page.records and page.records[0].ts < cursor:
+                raise SourceError(
+                    f"Loki returned entries before the requested start {cursor}",
+                    hint="this server does not honour `start`; report it with the query",
+                )
             yield [r for r in page.records if r.ts != cursor or page.key(r) not in seen]
             if len(page) < self._page_limit:
                 return
             last_ts = page.records[-1].ts
-            if last_ts < cursor or page.records[0].ts < cursor:
-                raise SourceError(
-                    f"Loki returned entries before the requested start {cursor}",
-                    hint="this Loki does not honour `start`; report it with the query",
-                )
             if last_ts > cursor:
                 seen, cursor = page.keys_at(last_ts), last_ts
                 continue
