@@ -1,0 +1,1 @@
+def write_readme(path, written): pass
