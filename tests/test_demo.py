@@ -46,6 +46,12 @@ def test_same_seed_gives_identical_records() -> None:
     assert first == second
 
 
+def test_second_iteration_repeats_the_records() -> None:
+    source = DemoSource(lines=3000, seed=3)
+    first = [(r.ts, r.line) for r in _records(source)]
+    assert [(r.ts, r.line) for r in _records(source)] == first
+
+
 def test_different_seed_gives_different_records() -> None:
     first = [r.line for r in _records(DemoSource(lines=2000, seed=1))]
     second = [r.line for r in _records(DemoSource(lines=2000, seed=2))]

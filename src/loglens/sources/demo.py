@@ -92,6 +92,7 @@ class DemoSource:
         self.end_ns = self.start_ns + duration_s * NS
         self.batch_size = batch_size
         self.stats = ReadStats()
+        self._incident_names = incidents
         self._plan = _make_plan(seed, lines, self.start_ns, self.end_ns, incidents)
 
     @property
@@ -106,7 +107,14 @@ class DemoSource:
         )
 
     def batches(self) -> Iterator[Batch]:
-        """Yield `batch_size` records at a time (the last batch may be smaller), in time order."""
+        """Yield `batch_size` records at a time (the last batch may be smaller), in time order.
+
+        Each call starts afresh (emitters keep per-run state, e.g. llama-server task ids),
+        so a second call yields the same records again.
+        """
+        self._plan = _make_plan(
+            self.seed, self.lines, self.start_ns, self.end_ns, self._incident_names
+        )
         buffer: Batch = []
         for records in self._slices():
             buffer.extend(records)

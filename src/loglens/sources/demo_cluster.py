@@ -119,6 +119,11 @@ def pod_suffix(rng: random.Random) -> str:
     return "".join(rng.choice(_SAFE_ALPHABET) for _ in range(5))
 
 
+def between(rng: random.Random, low: float, high: float) -> float:
+    """A uniform float in [low, high) (durations and latencies in lines)."""
+    return low + (high - low) * rng.random()
+
+
 def hex_id(rng: random.Random, length: int) -> str:
     return "".join(rng.choice("0123456789abcdef") for _ in range(length))
 
