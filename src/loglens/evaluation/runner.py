@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 from loglens.config import Settings
 from loglens.errors import ConfigError, InputError, LogLensError
@@ -61,13 +61,17 @@ class Analyzer(Protocol):
 
 
 class LibraryAnalyzer:
-    """`Analyzer` over `loglens.analysis.analyze_records`, `compare_records`, `classify_records`."""
+    """`Analyzer` over `loglens.analysis.analyze_records`, `compare_records`, `classify_records`.
+
+    The analysis stack is imported on first use, so the runner stays usable (and cheap
+    to import) with an injected analyzer.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
     def analyze(self, records: list[LogRecord], *, window: TimeWindow | None) -> Report:
-        from loglens.analysis.analyze import analyze_records
+        from loglens.analysis import analyze_records
 
         return analyze_records(records, settings=self.settings, window=window)
 
@@ -79,32 +83,20 @@ class LibraryAnalyzer:
         before_window: TimeWindow | None,
         after_window: TimeWindow | None,
     ) -> Diff:
-        diff: Diff = _analysis_function("compare_records")(
+        from loglens.analysis import compare_records
+
+        return compare_records(
             before,
             after,
             settings=self.settings,
             before_window=before_window,
             after_window=after_window,
         )
-        return diff
 
     def classify(self, records: list[LogRecord]) -> list[Classification]:
-        found: list[Classification] = _analysis_function("classify_records")(
-            records, settings=self.settings
-        )
-        return found
+        from loglens.analysis import classify_records
 
-
-def _analysis_function(name: str) -> Callable[..., Any]:
-    import loglens.analysis
-
-    function = getattr(loglens.analysis, name, None)
-    if function is None:
-        raise LogLensError(
-            f"loglens.analysis.{name} is not available in this build",
-            hint="this kind of golden case cannot be evaluated until it is",
-        )
-    return function  # type: ignore[no-any-return]
+        return classify_records(records, settings=self.settings)
 
 
 def settings_for_backend(settings: Settings, backend: str) -> Settings:
