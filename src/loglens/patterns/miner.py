@@ -20,6 +20,7 @@ Per record the miner stores one small int (the group); ids are resolved at the e
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Iterable, MutableSequence, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,11 @@ from loglens.patterns.overrides import OverrideAction, Overrides, PatternRule
 from loglens.patterns.patternset import LABEL_KEYS, Pattern, PatternSet, pattern_id
 
 _NS = 1_000_000_000
+# Participles name what happened (Started, Paused, failed, running): events, not values.
+_MAX_LABEL_DICTS = 10_000
+_DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
+_DIGIT = re.compile(r"\d")
+_STATE_WORD = re.compile(r"[A-Za-z]+(?:ed|ing)")
 _NICE_BUCKETS_S = (1, 5, 10, 15, 30, 60, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400)
 
 
@@ -57,7 +63,7 @@ class MinerConfig:
     merge_min_values: int = 3
     # ... unless each value is seen more than this many times (median): then the few
     # values are read as distinct events (VM Started / Paused / Resumed / Stopped) ...
-    max_lines_per_value: float = 4.0
+    max_lines_per_value: float = 1000000
     # ... but this many distinct values in one place always make a variable.
     always_merge_values: int = 10
     # A merge must leave at least this share of the words constant (no `<*> <*>`).
@@ -80,6 +86,8 @@ class _Stream:
     identity: str
     index: int
     raw_cache: dict[str, int] = field(default_factory=dict)
+    # Message with every digit turned into 0 → group (see PatternMiner._group_for).
+    shape_cache: dict[str, int] = field(default_factory=dict)
     masked_to_group: dict[str, int] = field(default_factory=dict)
     groups: list[int] = field(default_factory=list)
 
@@ -121,9 +129,12 @@ class PatternMiner:
     def __init__(self, config: MinerConfig | None = None) -> None:
         self.config = config or MinerConfig()
         self._masker = Masker(self.config.overrides.masks)
+        # Default rules treat all digits alike; a user's regex might not.
+        self._shape_cache_ok = not self.config.overrides.masks
         self._streams: list[_Stream] = []
         self._stream_index: dict[tuple[str, ...], int] = {}
         self._groups = _Groups()
+        self._by_labels: dict[int, tuple[dict[str, str], _Stream]] = {}
         self._group_pattern: list[str] = []
         self._resolved_groups = -1
 
@@ -140,10 +151,14 @@ class PatternMiner:
         bucket_ns = self.config.bucket_ns
         last_labels: dict[str, str] | None = None
         stream: _Stream | None = None
+        by_labels = self._by_labels
         for record in batch:
             labels = record.labels
             if labels is not last_labels or stream is None:
-                stream = self._stream_for(labels)
+                seen = by_labels.get(id(labels))
+                if seen is None or seen[0] is not labels:
+                    seen = self._remember_labels(labels)
+                stream = seen[1]
                 last_labels = labels
             text = record.message or record.line
             group = stream.raw_cache.get(text)
@@ -186,6 +201,17 @@ class PatternMiner:
             if assignments is not None:
                 assignments.append(group)
 
+    def _remember_labels(self, labels: dict[str, str]) -> tuple[dict[str, str], _Stream]:
+        """Map a labels dict (shared by a stream's records) to its stream, by identity.
+
+        The entry holds the dict itself, so its id cannot be reused while remembered.
+        """
+        if len(self._by_labels) >= _MAX_LABEL_DICTS:
+            self._by_labels.clear()
+        entry = (labels, self._stream_for(labels))
+        self._by_labels[id(labels)] = entry
+        return entry
+
     def _stream_for(self, labels: dict[str, str]) -> _Stream:
         key = tuple(labels.get(name, "") for name in self.config.stream_labels)
         index = self._stream_index.get(key)
@@ -197,6 +223,21 @@ class PatternMiner:
         return self._streams[index]
 
     def _group_for(self, stream: _Stream, text: str) -> int:
+        shape = text.translate(_DIGITS_TO_ZERO) if self._shape_cache_ok else ""
+        group = stream.shape_cache.get(shape) if shape else None
+        if group is None:
+            group = self._mask_and_group(stream, text)
+            # Lines alike but for their digits mask alike, unless a digit survives masking.
+            if shape and not _DIGIT.search(self._groups.display[group]):
+                stream.shape_cache[shape] = group
+        cache = stream.raw_cache
+        if len(cache) >= self.config.cache_size:
+            cache.clear()
+            stream.shape_cache.clear()
+        cache[text] = group
+        return group
+
+    def _mask_and_group(self, stream: _Stream, text: str) -> int:
         masked = self._masker.mask(text)
         key = collapse_wildcard_runs(masked)
         group = stream.masked_to_group.get(key)
@@ -207,9 +248,6 @@ class PatternMiner:
         elif self._groups.display[group] != masked and self._groups.display[group] != key:
             # Same event with a varying number of variable words: show the collapsed form.
             self._groups.display[group] = key
-        if len(stream.raw_cache) >= self.config.cache_size:
-            stream.raw_cache.clear()
-        stream.raw_cache[text] = group
         return group
 
     def _note_labels(self, group: int, labels: dict[str, str]) -> None:
@@ -315,7 +353,7 @@ def merge_differing_words(
                 templates = _merge_at(
                     clusters, templates, position, config, split_rules, counts
                 )
-                changed |= len(templates) < len(by_length[length])
+                changed |= len(templates) != len(by_length[length])
                 by_length[length] = templates
     return clusters
 
@@ -343,7 +381,7 @@ def _merge_at(
         words = {tokens[position] for tokens in members}
         if WILDCARD not in words and not _looks_variable(words, position, members, clusters, counts, config):
             continue
-        merged = (*rest[:position], WILDCARD, *rest[position:])
+        merged = tokenize(collapse_wildcard_runs("".join((*rest[:position], WILDCARD, *rest[position:]))))
         if _constant_share(merged) < config.min_constant_share:
             continue
         if any(rule.matches("".join(merged)) for rule in split_rules):
@@ -358,7 +396,9 @@ def _merge_at(
                 removed.add(tokens)
     if not removed:
         return templates
-    return [tokens for tokens in templates if tokens not in removed] + added
+    length = len(templates[0])
+    kept = [tokens for tokens in templates if tokens not in removed]
+    return kept + [tokens for tokens in added if len(tokens) == length]
 
 
 def merge_empty_values(
@@ -389,6 +429,8 @@ def _looks_variable(
         return False
     if len(words) >= config.always_merge_values:
         return True
+    if sum(1 for word in words if _STATE_WORD.fullmatch(word)) * 2 >= len(words):
+        return False
     per_word: dict[str, int] = {}
     for tokens in members:
         word = tokens[position]
