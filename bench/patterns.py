@@ -25,7 +25,7 @@ from typing import TextIO
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import loghub  # noqa: E402
+import loghub
 
 BATCH = 4096
 

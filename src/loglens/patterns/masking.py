@@ -69,7 +69,9 @@ DEFAULT_MASKS: tuple[MaskRule, ...] = (
     MaskRule("quoted_value", r"(?<==)(?:\"[^\"]*\"|'[^']*')", '"<*>"'),
     # Kubernetes pod names: <deployment>-<replicaset hash>-<pod hash>; keep the deployment.
     MaskRule("pod_hash", r"\b([a-z][a-z0-9-]*?)-[a-z0-9]{8,10}-[a-z0-9]{5}\b", r"\1-<*>"),
-    MaskRule("boolean_null", r"(?<![^" + _DELIMS + r"])(?i:true|false|null|nil)(?![^" + _DELIMS + r"])"),
+    MaskRule(
+        "boolean_null", r"(?<![^" + _DELIMS + r"])(?i:true|false|null|nil)(?![^" + _DELIMS + r"])"
+    ),
     # Any run of non-delimiters holding a digit; trailing dots stay (end of sentence).
     # Words with one trailing digit (ssh2, eth0, sda1, utf8) are names, not values.
     MaskRule(

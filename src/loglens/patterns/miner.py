@@ -327,10 +327,7 @@ class PatternMiner:
         clusters = _apply_merge_rules(clusters, self.config.overrides)
         out = []
         for tokens, members in clusters.items():
-            if len(members) == 1:
-                template = groups.display[members[0]]
-            else:
-                template = "".join(tokens)
+            template = groups.display[members[0]] if len(members) == 1 else "".join(tokens)
             out.append((template, members))
         return out
 
@@ -350,9 +347,7 @@ def merge_differing_words(
             if len(templates) < 2:
                 continue
             for position in range(length):
-                templates = _merge_at(
-                    clusters, templates, position, config, split_rules, counts
-                )
+                templates = _merge_at(clusters, templates, position, config, split_rules, counts)
                 changed |= len(templates) != len(by_length[length])
                 by_length[length] = templates
     return clusters
@@ -379,9 +374,13 @@ def _merge_at(
         if len(members) < 2:
             continue
         words = {tokens[position] for tokens in members}
-        if WILDCARD not in words and not _looks_variable(words, position, members, clusters, counts, config):
+        if WILDCARD not in words and not _looks_variable(
+            words, position, members, clusters, counts, config
+        ):
             continue
-        merged = tokenize(collapse_wildcard_runs("".join((*rest[:position], WILDCARD, *rest[position:]))))
+        merged = tokenize(
+            collapse_wildcard_runs("".join((*rest[:position], WILDCARD, *rest[position:])))
+        )
         if _constant_share(merged) < config.min_constant_share:
             continue
         if any(rule.matches("".join(merged)) for rule in split_rules):

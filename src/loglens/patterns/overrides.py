@@ -48,9 +48,10 @@ class PatternRule:
     name: str | None = None
 
     def matches(self, template: str) -> bool:
-        return self.template is not None and _template_regex(self.template).fullmatch(
-            template
-        ) is not None
+        return (
+            self.template is not None
+            and _template_regex(self.template).fullmatch(template) is not None
+        )
 
 
 @dataclass(frozen=True, slots=True)

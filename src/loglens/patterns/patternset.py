@@ -211,7 +211,7 @@ class PatternSet:
 
 def _generalises(general: tuple[str, ...], special: tuple[str, ...]) -> bool:
     return general != special and all(
-        g == s or g == WILDCARD for g, s in zip(general, special, strict=True)
+        g in (s, WILDCARD) for g, s in zip(general, special, strict=True)
     )
 
 
