@@ -12,9 +12,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from golden_gen import analyze, compare, lines  # noqa: E402
-from golden_gen.common import dump_case, jdump  # noqa: E402
-from golden_gen.readme import write_readme  # noqa: E402
+from golden_gen import analyze, compare, lines
+from golden_gen.common import dump_case, jdump
+from golden_gen.readme import write_readme
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "golden"
 KINDS = ("analyze", "compare", "line")
@@ -28,7 +28,11 @@ def write_analyze(out: Path) -> list[dict]:
         case, records = analyze.build(index, case_id, names)
         if len(records) > analyze.LOGS_FILE_THRESHOLD:
             del case["logs"]
-            case = {**{k: v for k, v in case.items() if k != "expected"}, "logs_file": f"{case_id}.jsonl", "expected": case["expected"]}
+            case = {
+                **{k: v for k, v in case.items() if k != "expected"},
+                "logs_file": f"{case_id}.jsonl",
+                "expected": case["expected"],
+            }
             (folder / f"{case_id}.jsonl").write_text("".join(jdump(rec) + "\n" for rec in records))
         (folder / f"{case_id}.json").write_text(dump_case(case))
         cases.append(case)

@@ -53,7 +53,19 @@ SCENARIOS: dict[str, Scenario] = {
     "go-panic": app.app_go_panic,
 }
 
-REPEATS = ["oom-cascade", "oom-cascade", "oom-cascade", "config-error", "config-error", "auth", "auth", "image-pull", "cert-expired", "disk-full-postgres", "helm-upgrade-failed"]
+REPEATS = [
+    "oom-cascade",
+    "oom-cascade",
+    "oom-cascade",
+    "config-error",
+    "config-error",
+    "auth",
+    "auth",
+    "image-pull",
+    "cert-expired",
+    "disk-full-postgres",
+    "helm-upgrade-failed",
+]
 NODE_SETS = (
     ["node-1", "node-2", "node-3"],
     ["k3s-cp-1", "k3s-w-1", "k3s-w-2"],
@@ -109,7 +121,9 @@ def _difficulty(tags: list[str], n_incidents: int) -> str:
     return DIFFICULTY[level]
 
 
-def build(index: int, case_id: str, names: list[str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def build(
+    index: int, case_id: str, names: list[str]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Return the case and its records (the caller decides inline vs logs_file)."""
     r = case_rng(f"analyze/{case_id}")
     minutes = r.choice(DURATIONS_MIN)
@@ -120,7 +134,9 @@ def build(index: int, case_id: str, names: list[str]) -> tuple[dict[str, Any], l
     size = max(_window_size(ctx, case_id), len(ctx.records) + r.randint(120, 300))
     scary = r.randint(20, 60) if benign else (r.randint(4, 20) if r.random() < 0.5 else 0)
     app.scary_noise(ctx, scary)
-    keys = sorted(set(r.sample(sorted(SERVICES), r.randint(5, 10))) | (set(ctx.workloads) & set(SERVICES)))
+    keys = sorted(
+        set(r.sample(sorted(SERVICES), r.randint(5, 10))) | (set(ctx.workloads) & set(SERVICES))
+    )
     fill_background(ctx, keys, max(size - len(ctx.records), 100))
     records = [record_json(rec) for rec in ctx.sorted_records()]
     _check_evidence(case_id, incidents, records)
@@ -130,8 +146,12 @@ def build(index: int, case_id: str, names: list[str]) -> tuple[dict[str, Any], l
     if scary:
         tags.append("scary-noise")
     tags += [t for k in keys for t in SERVICES[k].tags]
-    diff = "hard" if benign and scary > 40 else ("medium" if benign else _difficulty(tags, len(incidents)))
-    tags = sorted({t for t in tags if t not in DIFFICULTY}) + [diff]
+    diff = (
+        "hard"
+        if benign and scary > 40
+        else ("medium" if benign else _difficulty(tags, len(incidents)))
+    )
+    tags = [*sorted({t for t in tags if t not in DIFFICULTY}), diff]
     case = {
         "id": case_id,
         "kind": "analyze",
@@ -145,7 +165,11 @@ def build(index: int, case_id: str, names: list[str]) -> tuple[dict[str, Any], l
 
 
 def _description(names: list[str], minutes: int, n: int) -> str:
-    what = ", ".join(names) if names else "no incident, benign background (with alarming-looking lines)"
+    what = (
+        ", ".join(names)
+        if names
+        else "no incident, benign background (with alarming-looking lines)"
+    )
     return f"{minutes}-minute window, {n} lines: {what}"
 
 

@@ -86,7 +86,15 @@ def probe_output(ctx: Ctx, ip: str, port: int, path: str) -> str:
 
 def backoff(ctx: Ctx, ts: int, w: Workload, count: int, delay: str) -> None:
     """The kubelet side of a crash loop: the BackOff event and the pod worker error."""
-    event(ctx, ts, "BackOff", f"Back-off restarting failed container {w.container} in pod {w.pod}_{w.namespace}({uid(ctx.r)})", w, count=count, field_path=f"spec.containers{{{w.container}}}")
+    event(
+        ctx,
+        ts,
+        "BackOff",
+        f"Back-off restarting failed container {w.container} in pod {w.pod}_{w.namespace}({uid(ctx.r)})",
+        w,
+        count=count,
+        field_path=f"spec.containers{{{w.container}}}",
+    )
     err = (
         f'"Error syncing pod, skipping" err="failed to \\"StartContainer\\" for \\"{w.container}\\" with CrashLoopBackOff: '
         f'\\"back-off {delay} restarting failed container={w.container} pod={w.pod}_{w.namespace}({uid(ctx.r)})\\"" pod="{pod_ref(w)}" podUID="{uid(ctx.r)}"'
@@ -102,14 +110,23 @@ def crash_loop(ctx: Ctx, w: Workload, n: int, lo: float, hi: float) -> None:
         backoff(ctx, ts, w, i + 2, BACKOFF_DELAYS[min(i, len(BACKOFF_DELAYS) - 1)])
 
 
-def probes_and_503s(ctx: Ctx, w: Workload, n_probe: int, n_503: int, lo: float, hi: float, path: str = "/health") -> None:
+def probes_and_503s(
+    ctx: Ctx, w: Workload, n_probe: int, n_503: int, lo: float, hi: float, path: str = "/health"
+) -> None:
     """Symptoms of a backend that keeps restarting: failed probes and 503 at the edge."""
     ip = pod_ip(ctx.r)
     kinds = ("Readiness", "Readiness", "Liveness")
     for ts in ctx.uniform_times(n_probe, lo, hi):
         probe_failed(ctx, ts, w, ctx.r.choice(kinds), probe_output(ctx, ip, 8080, path))
         if ctx.r.random() < 0.15:
-            event(ctx, ts, "Unhealthy", f"Readiness probe failed: Get \"http://{ip}:8080{path}\": dial tcp {ip}:8080: connect: connection refused", w, field_path=f"spec.containers{{{w.container}}}")
+            event(
+                ctx,
+                ts,
+                "Unhealthy",
+                f'Readiness probe failed: Get "http://{ip}:8080{path}": dial tcp {ip}:8080: connect: connection refused',
+                w,
+                field_path=f"spec.containers{{{w.container}}}",
+            )
     edge = make_workload(ctx, "nginx")
     svc = f"{w.namespace}-{w.app}-8080"
     for ts in ctx.uniform_times(n_503, lo, hi):
@@ -119,5 +136,7 @@ def probes_and_503s(ctx: Ctx, w: Workload, n_probe: int, n_503: int, lo: float, 
             f"{ctx.r.randint(300, 4000)} {dur:.3f} [{svc}] [] - - - - {uid(ctx.r).replace('-', '')}"
         )
         if w.app != "llama-server":
-            line = line.replace("/v1/chat/completions", ctx.r.choice(("/api/v1/orders", "/api/v1/cart", "/")))
+            line = line.replace(
+                "/v1/chat/completions", ctx.r.choice(("/api/v1/orders", "/api/v1/cart", "/"))
+            )
         ctx.add(ts, edge, line)
