@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 
 from loglens.model import Batch, Level, LogRecord, ReadStats
+from loglens.parsing.levels import LEVEL_LOOKUP as _LEVEL_LOOKUP
 from loglens.parsing.levels import keyword_level, normalize_level
 
 
@@ -138,8 +139,9 @@ _MONTHS = frozenset(
 _SYSLOG_RE = re.compile(
     r"[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d (\S+) ([\w\-./]+)(?:\[\d+\])?: (.*)", re.S
 )
-_LOGFMT_PAIR_RE = re.compile(r'([\w.@/\-]+)=(?:"((?:[^"\\]|\\.)*)"|(\S*))')
-_LOGFMT_HINTS = ("level=", "lvl=", "msg=", "severity=")
+# key=value or key="quoted value"; the look-behind makes one group hold either form, so
+# dict(findall()) builds the pairs without a Python-level loop.
+_LOGFMT_PAIR_RE = re.compile(r'([\w.@/\-]+)="?((?<==")(?:[^"\\]|\\.)*|[^\s"]*)"?')
 
 _KLOG_LEVEL = {"I": Level.INFO, "W": Level.WARN, "E": Level.ERROR, "F": Level.FATAL}
 _LETTER_LEVEL = {"I": Level.INFO, "W": Level.WARN, "E": Level.ERROR, "D": Level.DEBUG}
@@ -158,6 +160,10 @@ def _set_plain(rec: LogRecord, message: str) -> None:
     rec.attrs = None
 
 
+def _level_of(name: str) -> Level:
+    return _LEVEL_LOOKUP.get(name) or normalize_level(name)
+
+
 def _status_level(status: int) -> Level:
     if status >= 500:
         return Level.ERROR
@@ -172,10 +178,10 @@ def _unquote(value: str) -> str:
 
 def parse_logfmt(text: str) -> dict[str, str]:
     """`key=value key2="quoted value"` pairs of a logfmt line (or line tail) as a dict."""
-    return {
-        key: _unquote(quoted) if quoted else bare
-        for key, quoted, bare in _LOGFMT_PAIR_RE.findall(text)
-    }
+    pairs = dict(_LOGFMT_PAIR_RE.findall(text))
+    if "\\" in text:
+        return {key: _unquote(value) for key, value in pairs.items()}
+    return pairs
 
 
 def _try_logfmt(rec: LogRecord, line: str) -> bool:
@@ -194,9 +200,9 @@ def _try_logfmt(rec: LogRecord, line: str) -> bool:
 
 
 def _looks_logfmt(line: str) -> bool:
-    if "=" not in line:
-        return False
-    return any(hint in line for hint in _LOGFMT_HINTS)
+    return "=" in line and (
+        "level=" in line or "msg=" in line or "lvl=" in line or "severity=" in line
+    )
 
 
 # --- JSON ----------------------------------------------------------------------------
@@ -274,7 +280,7 @@ def _parse_digit(rec: LogRecord, line: str) -> None:
         python = _PYTHON_DASHES_RE.match(rest)
         if python is not None:
             rec.fmt = LineFormat.PYTHON
-            rec.level = normalize_level(python.group(2))
+            rec.level = _level_of(python.group(2))
             rec.message = python.group(3)
             rec.attrs = None
             return
@@ -282,7 +288,7 @@ def _parse_digit(rec: LogRecord, line: str) -> None:
         postgres = _POSTGRES_RE.match(rest)
         if postgres is not None:
             rec.fmt = LineFormat.POSTGRES
-            rec.level = normalize_level(postgres.group(1))
+            rec.level = _level_of(postgres.group(1))
             rec.message = postgres.group(2)
             rec.attrs = None
             return
@@ -290,7 +296,7 @@ def _parse_digit(rec: LogRecord, line: str) -> None:
         spring = _SPRING_RE.match(rest)
         if spring is not None:
             rec.fmt = LineFormat.JAVA
-            rec.level = normalize_level(spring.group(1))
+            rec.level = _level_of(spring.group(1))
             rec.message = spring.group(3)
             rec.attrs = {"logger": spring.group(2)}
             return
@@ -302,7 +308,7 @@ def _parse_after_timestamp(rec: LogRecord, rest: str, line: str) -> None:
         log4j = _LOG4J_RE.match(rest)
         if log4j is not None:
             rec.fmt = LineFormat.JAVA
-            rec.level = normalize_level(log4j.group(2))
+            rec.level = _level_of(log4j.group(2))
             rec.message = log4j.group(5)
             rec.attrs = {"logger": log4j.group(4)}
             return
@@ -311,7 +317,7 @@ def _parse_after_timestamp(rec: LogRecord, rest: str, line: str) -> None:
     leveled = _LEVEL_THEN_TEXT_RE.match(rest)
     if leveled is not None:
         rec.fmt = LineFormat.PLAIN
-        rec.level = normalize_level(leveled.group(1))
+        rec.level = _level_of(leveled.group(1))
         rec.message = leveled.group(2)
         rec.attrs = None
         return
@@ -379,7 +385,7 @@ def _parse_upper(rec: LogRecord, line: str) -> None:
         llama = _LLAMA_BRACKET_RE.match(line)
         if llama is not None:
             rec.fmt = LineFormat.LLAMACPP
-            rec.level = normalize_level(llama.group(1))
+            rec.level = _level_of(llama.group(1))
             rec.message = llama.group(3)
             tail = llama.group(4)
             rec.attrs = parse_logfmt(tail) if tail else None
@@ -427,7 +433,9 @@ def _fill_python_colon(rec: LogRecord, line: str) -> None:
         access = _UVICORN_ACCESS_RE.match(message)
         if access is not None:
             status = int(access.group(5))
-            level = max(level, _status_level(status), key=_LEVEL_RANK.__getitem__)
+            from_status = _status_level(status)
+            if _LEVEL_RANK[from_status] > _LEVEL_RANK[level]:
+                level = from_status
             rec.attrs = {
                 "client": access.group(1),
                 "method": access.group(2),
@@ -455,7 +463,7 @@ def _parse_bracket(rec: LogRecord, line: str) -> None:
     if coredns is None:
         _parse_text(rec, line)
         return
-    level = normalize_level(coredns.group(1))
+    level = _level_of(coredns.group(1))
     message = coredns.group(2)
     query = _COREDNS_QUERY_RE.match(message)
     if query is not None:
@@ -494,7 +502,7 @@ def _parse_text(rec: LogRecord, line: str) -> None:
     leveled = _LEVEL_THEN_TEXT_RE.match(line)
     if leveled is not None:
         rest = leveled.group(2)
-        rec.level = normalize_level(leveled.group(1))
+        rec.level = _level_of(leveled.group(1))
         log4j = _LOG4J_RE.match(line) if " - " in rest else None
         if log4j is not None:
             rec.fmt = LineFormat.JAVA

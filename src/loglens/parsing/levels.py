@@ -46,22 +46,22 @@ def _build_lookup() -> dict[str, Level]:
 
 
 # Exact-spelling lookup first (no .lower() per line on the hot path).
-_LOOKUP = _build_lookup()
+LEVEL_LOOKUP = _build_lookup()
 
 
 def normalize_level(value: object) -> Level:
     """The `Level` a logger meant by `value` (a name, a letter or a number); UNKNOWN if none."""
     if isinstance(value, str):
-        level = _LOOKUP.get(value)
+        level = LEVEL_LOOKUP.get(value)
         if level is not None:
             return level
         text = value.strip().lower()
-        level = _LOOKUP.get(text)
+        level = LEVEL_LOOKUP.get(text)
         if level is not None:
             return level
         # slog writes levels between the named ones as "INFO+2", "WARN-4".
         base = text.rstrip("0123456789").rstrip("+-")
-        return _LOOKUP.get(base, Level.UNKNOWN) if base != text else Level.UNKNOWN
+        return LEVEL_LOOKUP.get(base, Level.UNKNOWN) if base != text else Level.UNKNOWN
     if isinstance(value, bool):
         return Level.UNKNOWN
     if isinstance(value, int | float):

@@ -84,22 +84,19 @@ class MultilineJoiner:
         for rec in batch:
             key = id(rec.labels)
             line = rec.line
+            serious_plain = rec.fmt is _PLAIN and rec.level in _SERIOUS
             head = heads.get(key)
             if head is not None:
                 first = line[:1]
                 if (
-                    first == " "
-                    or first == "\t"
-                    or key in events
-                    or (rec.level in _SERIOUS and rec.fmt is _PLAIN)
+                    first == " " or first == "\t" or serious_plain or key in events
                 ) and self._absorb(key, head, rec):
                     continue
-                event = events.pop(key, None)
-                if event is not None:
-                    _finish(head, event)
+                if key in events:
+                    _finish(head, events.pop(key))
                 out.append(head)
             heads[key] = rec
-            if rec.level in _SERIOUS and rec.fmt is _PLAIN:
+            if serious_plain:
                 self._open_special(key, rec)
         return out
 

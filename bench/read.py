@@ -1,0 +1,262 @@
+"""Benchmark: read + parse + multi-line join throughput and peak memory.
+
+Generates N realistic mixed lines (klog, logfmt, zap JSON, uvicorn, Postgres, CoreDNS,
+Python logging with tracebacks, plain text), writes them as a JSONL file and as a
+plain text file, then times `FileSource` + `parsed_batches` over each in a fresh
+subprocess (so peak RSS is per case). A third case times `parse_batch` alone over
+records already in memory. Rates are given per wall-clock second and per CPU second
+of the one process (the fairer figure on a shared machine); the target applies to
+the CPU rate.
+
+    .venv/bin/python bench/read.py [--lines 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import orjson
+
+from loglens.model import LogRecord, ReadStats, format_ts
+from loglens.parsing.formats import parse_batch
+from loglens.parsing.pipeline import parsed_batches
+from loglens.sources.files import FileSource
+
+START_NS = 1_795_000_000_000_000_000
+TARGET_LINES_PER_S = 300_000
+TARGET_PEAK_MB = 200
+
+_PODS = [
+    {"namespace": ns, "pod": f"{app}-{i}", "container": app, "node": f"node-{i % 3}"}
+    for ns, app in (("web", "api"), ("db", "postgres"), ("kube-system", "coredns"))
+    for i in range(3)
+] + [{"namespace": "kube-system", "pod": "kubelet", "container": "kubelet", "node": "node-1"}]
+
+
+def _ip(rng: random.Random) -> str:
+    return f"10.{rng.randint(0, 3)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+
+
+def _klog(rng: random.Random, stamp: str) -> list[str]:
+    level = rng.choice("IIIIIWE")
+    clock = stamp[11:26]
+    month_day = stamp[5:7] + stamp[8:10]
+    body = rng.choice(
+        [
+            f'"Pod status updated" pod="web/api-{rng.randint(0, 9)}" status="Running"',
+            f"Successfully pulled image registry.local/app:{rng.randint(1, 99)}",
+            f'"Error syncing pod" err="context deadline exceeded" pod="db/pg-{rng.randint(0, 2)}"',
+        ]
+    )
+    return [f"{level}{month_day} {clock}       1 kubelet.go:{rng.randint(100, 2999)}] {body}"]
+
+
+def _logfmt(rng: random.Random, stamp: str) -> list[str]:
+    level = rng.choice(["info", "info", "info", "debug", "warn", "error"])
+    return [
+        f'time={stamp} level={level} msg="request handled" method=GET '
+        f"path=/api/v1/items/{rng.randint(1, 10**6)} status={rng.choice([200, 200, 404, 500])} "
+        f"duration={rng.random():.3f}s"
+    ]
+
+
+def _json(rng: random.Random, stamp: str) -> list[str]:
+    record = {
+        "level": rng.choice(["info", "info", "warn", "error"]),
+        "ts": stamp,
+        "caller": f"server/handler.go:{rng.randint(10, 400)}",
+        "msg": rng.choice(["request failed", "cache miss", "user logged in"]),
+        "user_id": rng.randint(1, 10**5),
+        "error": "dial tcp 10.0.0.5:5432: connect: connection refused",
+    }
+    return [orjson.dumps(record).decode()]
+
+
+def _uvicorn(rng: random.Random, stamp: str) -> list[str]:
+    status = rng.choice([200, 200, 200, 201, 404, 503])
+    path = rng.choice(["/health", "/v1/chat/completions", f"/items/{rng.randint(1, 999)}"])
+    return [f'INFO:     {_ip(rng)}:{rng.randint(1024, 65535)} - "GET {path} HTTP/1.1" {status} OK']
+
+
+def _postgres(rng: random.Random, stamp: str) -> list[str]:
+    prefix = f"{stamp[:10]} {stamp[11:23]} UTC [{rng.randint(50, 999)}]"
+    return rng.choice(
+        [
+            [f"{prefix} LOG:  checkpoint complete: wrote {rng.randint(1, 999)} buffers"],
+            [
+                f'{prefix} ERROR:  duplicate key value violates unique constraint "users_pkey"',
+                f"{prefix} DETAIL:  Key (id)=({rng.randint(1, 9999)}) already exists.",
+            ],
+        ]
+    )
+
+
+def _coredns(rng: random.Random, stamp: str) -> list[str]:
+    rcode = rng.choice(["NOERROR", "NOERROR", "NXDOMAIN", "SERVFAIL"])
+    return [
+        f'[INFO] {_ip(rng)}:{rng.randint(1024, 65535)} - {rng.randint(1, 65535)} "A IN '
+        f'api-{rng.randint(0, 9)}.web.svc.cluster.local. udp 52 false 512" {rcode} '
+        f"qr,aa,rd 106 0.000{rng.randint(100, 999)}s"
+    ]
+
+
+def _python(rng: random.Random, stamp: str) -> list[str]:
+    head = f"{stamp[:10]} {stamp[11:19]},{stamp[20:23]} - app.worker - "
+    if rng.random() < 0.9:
+        return [head + f"INFO - processed job {rng.randint(1, 10**6)} in {rng.random():.2f}s"]
+    return [
+        head + "ERROR - job failed",
+        "Traceback (most recent call last):",
+        '  File "/app/worker.py", line 88, in run',
+        "    result = handler(job)",
+        '  File "/app/jobs.py", line 12, in handler',
+        "    raise ValueError(f'bad payload {job.id}')",
+        f"ValueError: bad payload {rng.randint(1, 10**6)}",
+    ]
+
+
+def _plain(rng: random.Random, stamp: str) -> list[str]:
+    return [
+        rng.choice(
+            [
+                f"Started container app-{rng.randint(0, 9)}",
+                f"Connection from {_ip(rng)} closed",
+                "Back-off restarting failed container",
+                f"Readiness probe failed: HTTP probe failed with statuscode: {rng.randint(500, 503)}",
+            ]
+        )
+    ]
+
+
+_GENERATORS: list[Callable[[random.Random, str], list[str]]] = [
+    _klog,
+    _logfmt,
+    _json,
+    _uvicorn,
+    _postgres,
+    _coredns,
+    _python,
+    _plain,
+]
+
+
+def generate(lines: int, seed: int = 7) -> Iterator[tuple[int, dict[str, str], str]]:
+    """(ts, labels, line) triples; multi-line events keep their lines together."""
+    rng = random.Random(seed)
+    produced = 0
+    ts = START_NS
+    while produced < lines:
+        index = rng.randrange(len(_GENERATORS))
+        labels = _PODS[index % len(_PODS)]
+        ts += rng.randint(10_000, 2_000_000)
+        for line in _GENERATORS[index](rng, format_ts(ts)):
+            yield ts, labels, line
+            produced += 1
+
+
+def write_inputs(directory: Path, lines: int) -> tuple[Path, Path]:
+    jsonl_path = directory / "mixed.jsonl"
+    plain_path = directory / "mixed.log"
+    with jsonl_path.open("wb") as jsonl, plain_path.open("w", encoding="utf-8") as plain:
+        for ts, labels, line in generate(lines):
+            jsonl.write(orjson.dumps({"ts": format_ts(ts), "labels": labels, "line": line}))
+            jsonl.write(b"\n")
+            plain.write(line + "\n")
+    return jsonl_path, plain_path
+
+
+def _peak_rss_mb() -> float:
+    # ru_maxrss is in kilobytes on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_case(case: str, path: str) -> dict[str, object]:
+    """One measurement, in this process; prints nothing."""
+    if case == "parse_only":
+        source = FileSource([path])
+        records: list[LogRecord] = [rec for batch in source.batches() for rec in batch]
+        batches = [records[i : i + 4096] for i in range(0, len(records), 4096)]
+        stats = ReadStats()
+        started, cpu_started = time.perf_counter(), time.process_time()
+        for batch in batches:
+            parse_batch(batch, stats)
+        return {
+            "case": case,
+            "records": len(records),
+            "seconds": time.perf_counter() - started,
+            "cpu_seconds": time.process_time() - cpu_started,
+        }
+    source = FileSource([path])
+    started, cpu_started = time.perf_counter(), time.process_time()
+    events = 0
+    for batch in parsed_batches(source.batches(), source.stats):
+        events += len(batch)
+    return {
+        "case": case,
+        "records": source.stats.lines,
+        "events": events,
+        "bytes": source.stats.bytes,
+        "seconds": time.perf_counter() - started,
+        "cpu_seconds": time.process_time() - cpu_started,
+        "formats": source.stats.formats,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--case", help=argparse.SUPPRESS)
+    parser.add_argument("--path", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.case:
+        result = run_case(args.case, args.path)
+        result["peak_rss_mb"] = _peak_rss_mb()
+        print(json.dumps(result))
+        return
+    with tempfile.TemporaryDirectory(prefix="loglens-bench-") as tmp:
+        started = time.perf_counter()
+        jsonl_path, plain_path = write_inputs(Path(tmp), args.lines)
+        print(f"generated {args.lines:,} lines in {time.perf_counter() - started:.1f}s")
+        cases = [
+            ("jsonl", jsonl_path),
+            ("plain", plain_path),
+            ("parse_only", plain_path),
+        ]
+        for case, path in cases:
+            _report(case, path)
+
+
+def _report(case: str, path: Path) -> None:
+    size_mb = path.stat().st_size / 2**20
+    command = [sys.executable, __file__, "--case", case, "--path", str(path)]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    result = json.loads(output.strip().splitlines()[-1])
+    rate = result["records"] / result["seconds"]
+    cpu_rate = result["records"] / result["cpu_seconds"]
+    rss = result["peak_rss_mb"]
+    verdict = "ok" if cpu_rate >= TARGET_LINES_PER_S else "BELOW TARGET"
+    print(
+        f"{case:10} file {size_mb:7.1f} MB  {result['records']:>9,} lines  "
+        f"wall {result['seconds']:6.2f}s {rate:>9,.0f} lines/s  "
+        f"cpu {result['cpu_seconds']:6.2f}s {cpu_rate:>9,.0f} lines/s ({verdict})  "
+        f"peak RSS {rss:6.1f} MB"
+        + ("" if case == "parse_only" or rss <= TARGET_PEAK_MB else " (ABOVE TARGET)")
+    )
+    if "events" in result:
+        print(
+            f"{'':10} events after multi-line join: {result['events']:,}; "
+            f"formats: {result['formats']}"
+        )
+
+
+if __name__ == "__main__":
+    main()
