@@ -131,10 +131,10 @@ def accuracy_table(root: Path, names: Sequence[str]) -> list[tuple[str, Score, S
 
 def print_accuracy(rows: list[tuple[str, Score, Score]]) -> None:
     print(f"{'dataset':<12} {'GA loglens':>10} {'PA loglens':>10} {'GA drain3':>10} "
-          f"{'PA drain3':>10} {'clusters':>9} {'truth':>6}")  # fmt: skip
+          f"{'PA drain3':>10} {'n loglens':>9} {'n drain3':>8}")  # fmt: skip
     for name, ours, theirs in rows:
         print(f"{name:<12} {ours.ga:>10.3f} {ours.pa:>10.3f} {theirs.ga:>10.3f} "
-              f"{theirs.pa:>10.3f} {ours.clusters:>9} {theirs.clusters:>6}")  # fmt: skip
+              f"{theirs.pa:>10.3f} {ours.clusters:>9} {theirs.clusters:>8}")  # fmt: skip
     n = len(rows)
     if n:
         print(f"{'average':<12} {sum(r[1].ga for r in rows) / n:>10.3f} "
