@@ -320,9 +320,9 @@ class FileSource:
     def _chunks(
         self, stream: io.BufferedIOBase, head: list[bytes], name: str
     ) -> Iterator[list[bytes]]:
-        if head:
-            yield head
         size = self.batch_size
+        for start in range(0, len(head), size):
+            yield head[start : start + size]
         while True:
             try:
                 chunk = list(islice(stream, size))
