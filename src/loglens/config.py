@@ -77,6 +77,14 @@ class Settings(BaseSettings):
     # Records per batch handed from a source to the pipeline: bounds memory, amortises calls.
     batch_size: int = 4096
 
+    # --- Analysis -----------------------------------------------------------------
+    # Findings listed in a report, most urgent first.
+    max_findings: int = 20
+    # Patterns listed in a report (the most frequent); all are counted in stats.patterns.
+    max_report_patterns: int = 200
+    # Record each analysed window's patterns in the history store (for "new since when?").
+    record_history: bool = True
+
     # --- Redaction --------------------------------------------------------------------
     # Extra regexes whose matches are replaced with <redacted> everywhere text leaves loglens.
     redact_patterns: list[str] = Field(default_factory=list)
@@ -142,4 +150,6 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValueError as exc:  # pydantic.ValidationError is a ValueError
-        raise ConfigError(f"invalid settings: {exc}", hint="check your LOGLENS_* variables") from exc
+        raise ConfigError(
+            f"invalid settings: {exc}", hint="check your LOGLENS_* variables"
+        ) from exc

@@ -243,6 +243,9 @@ class Report(_Out):
     patterns: list[PatternOut] = Field(default_factory=list)
     summary: str | None = None
     llm: LlmInfo = Field(default_factory=LlmInfo)
+    warnings: list[str] = Field(
+        default_factory=list, description="what did not work but did not stop the analysis"
+    )
 
 
 class DiffPattern(_Out):

@@ -77,11 +77,12 @@ def read_window(
     *,
     window: TimeWindow | None = None,
     counters: WindowCounters | None = None,
+    multiline: bool = True,
 ) -> Iterator[Batch]:
     """Parsed, multi-line-joined batches of the records inside `window` (all when None)."""
     counters = counters if counters is not None else WindowCounters()
     raw = _timed(iter(source.batches()), timer, "read")
-    parsed = _timed(parsed_batches(raw, source.stats), timer, "parse")
+    parsed = _timed(parsed_batches(raw, source.stats, multiline=multiline), timer, "parse")
     for batch in parsed:
         if window is not None:
             kept = [record for record in batch if window.start_ns <= record.ts < window.end_ns]

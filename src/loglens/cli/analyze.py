@@ -6,6 +6,7 @@ import typer
 from rich.console import Console
 
 from loglens.analysis.analyze import analyze
+from loglens.analysis.history import PatternHistory
 from loglens.cli import options as opt
 from loglens.cli.main import command, settings_from_context
 from loglens.cli.progress import read_progress
@@ -46,6 +47,17 @@ def analyze_command(
         grep=grep, grep_regex=grep_regex,
     )  # fmt: skip
     opened = open_source(request, settings)
-    with read_progress("analyze") as progress:
-        report = analyze(opened.source, settings=settings, window=opened.window, progress=progress)
+    history = PatternHistory.open(settings) if settings.record_history else None
+    try:
+        with read_progress("analyze") as progress:
+            report = analyze(
+                opened.source,
+                settings=settings,
+                window=opened.window,
+                progress=progress,
+                history=history,
+            )
+    finally:
+        if history is not None:
+            history.close()
     print_report(report, json_output)

@@ -1,6 +1,11 @@
 """Imports every command module so each registers its commands on the app."""
 
-from loglens.cli import (
-    basic,  # noqa: F401
-    eval,  # noqa: F401
+from loglens.cli import (  # noqa: F401
+    analyze,
+    basic,
+    classify,
+    compare,
+    demo,
+    eval,
+    patterns,
 )

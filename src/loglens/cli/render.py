@@ -7,7 +7,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from loglens.model import Report
+from loglens.model import Diff, Report, SourceInfo
 
 SEVERITY_STYLE = {
     "critical": "bold white on red",
@@ -93,3 +93,39 @@ def render_report(report: Report, console: Console, *, max_patterns: int = 15) -
     reason = report.llm.fallback_reason
     if reason:
         console.print(Group(Text(f"LLM not used: {reason}", style="dim")))
+
+
+def render_diff(diff: Diff, console: Console) -> None:
+    """The four headings of a comparison as tables, then findings new in the later window."""
+    console.print(
+        f"[bold]before[/] {diff.before.window.start} → {diff.before.window.end} "
+        f"({diff.before.stats.lines:,} lines)   [bold]after[/] {diff.after.window.start} → "
+        f"{diff.after.window.end} ({diff.after.stats.lines:,} lines)"
+    )
+    for heading, items, style in (
+        ("new", diff.new, "red"),
+        ("increased", diff.increased, "yellow"),
+        ("decreased", diff.decreased, "cyan"),
+        ("gone", diff.gone, "green"),
+    ):
+        if not items:
+            continue
+        table = Table(title=f"{heading} ({len(items)})", title_style=style, expand=True)
+        table.add_column("before", justify="right", width=8)
+        table.add_column("after", justify="right", width=8)
+        table.add_column("ratio", justify="right", width=7)
+        table.add_column("template", ratio=1, overflow="fold")
+        for item in items[:20]:
+            ratio = f"{item.ratio:.1f}x" if item.ratio is not None else "-"
+            table.add_row(f"{item.before or 0:,}", f"{item.after or 0:,}", ratio, item.template)
+        console.print(table)
+    if diff.findings:
+        report_like = Report(
+            window=diff.after.window,
+            source=SourceInfo(kind="inline", detail="after"),
+            stats=diff.after.stats,
+            findings=diff.findings,
+        )
+        console.print(_findings_table(report_like))
+    if diff.summary:
+        console.print(Panel(diff.summary, title="what changed", expand=False))

@@ -1,0 +1,189 @@
+"""`compare(before, after) -> Diff`: what changed between two windows.
+
+Both windows go through one miner, so a pattern has the same id and template on
+both sides. Each pattern's counts are then compared as rates with
+`detect.rates.compare_rates` (significant *and* large), and findings are ranked per
+side: those whose fingerprint appears only in the later window are reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from loglens.analysis.analyze import feed_source, miner_for
+from loglens.analysis.assess import assess_slices
+from loglens.analysis.pipeline import StageTimer, WindowCounters
+from loglens.analysis.slices import Slice, SliceTracker
+from loglens.analysis.summary import summarize_diff
+from loglens.config import Settings
+from loglens.detect.rates import Change, compare_rates
+from loglens.model import (
+    Diff,
+    DiffPattern,
+    DiffSide,
+    Finding,
+    Level,
+    LogRecord,
+    SourceInfo,
+    Stats,
+    Window,
+    format_ts,
+)
+from loglens.parsing.redact import default_redactor
+from loglens.patterns.patternset import PatternSet
+from loglens.sources.base import LogSource
+from loglens.sources.memory import RecordsSource
+from loglens.sources.window import TimeWindow
+from loglens.triage.rank import rank_findings
+
+MAX_DIFF_EXAMPLES = 3
+MAX_PER_HEADING = 100
+
+
+@dataclass(slots=True)
+class _Side:
+    source: LogSource
+    window: TimeWindow | None
+    slices: dict[tuple[str, Level], Slice]
+    counters: WindowCounters
+    timer: StageTimer
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        if self.window is not None:
+            return self.window.start_ns, self.window.end_ns
+        first = self.counters.first_ts or 0
+        last = self.counters.last_ts if self.counters.last_ts is not None else first
+        return first, last + 1
+
+    @property
+    def seconds(self) -> float:
+        start, end = self.bounds
+        return max((end - start) / 1e9, 1.0)
+
+    def counts(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for (pid, _level), part in self.slices.items():
+            totals[pid] = totals.get(pid, 0) + part.count
+        return totals
+
+    def examples(self, pid: str) -> list[str]:
+        redact = default_redactor().redact
+        lines: list[str] = []
+        for (slice_pid, _level), part in self.slices.items():
+            if slice_pid == pid:
+                lines.extend(redact(r.line) for r in part.examples)
+        return lines[:MAX_DIFF_EXAMPLES]
+
+    def to_model(self, pattern_count: int) -> DiffSide:
+        start, end = self.bounds
+        stats = self.source.stats
+        window = (
+            self.window.to_model()
+            if self.window is not None
+            else Window(start=format_ts(start), end=format_ts(end - 1))
+        )
+        return DiffSide(
+            window=window,
+            stats=Stats(
+                lines=stats.lines,
+                bytes=stats.bytes,
+                patterns=pattern_count,
+                skipped=stats.skipped,
+                outside_window=self.counters.outside_window,
+                formats=dict(stats.formats),
+                levels=dict(stats.levels),
+                stage_ms=self.timer.as_ms(),
+            ),
+        )
+
+
+def _findings(side: _Side, pattern_set: PatternSet, settings: Settings) -> list[Finding]:
+    start, end = side.bounds
+    assessments = assess_slices(pattern_set, side.slices, window_start_ns=start, window_end_ns=end)
+    return rank_findings(
+        assessments, window_span_ns=end - start, max_findings=settings.max_findings
+    )
+
+
+def compare(
+    before: LogSource,
+    after: LogSource,
+    *,
+    settings: Settings,
+    before_window: TimeWindow | None = None,
+    after_window: TimeWindow | None = None,
+) -> Diff:
+    """Patterns new, gone, increased and decreased (as rates), and findings new in `after`."""
+    window_for_buckets = after_window or before_window
+    miner = miner_for(settings, window_for_buckets)
+    fed: list[tuple[LogSource, TimeWindow | None, SliceTracker, WindowCounters, StageTimer]] = []
+    for source, window in ((before, before_window), (after, after_window)):
+        tracker, counters, timer = feed_source(source, miner, window=window)
+        fed.append((source, window, tracker, counters, timer))
+    pattern_set = miner.pattern_set()
+    group_ids = miner.pattern_ids(range(miner.group_count))
+    sides = [
+        _Side(source, window, tracker.by_pattern(group_ids), counters, timer)
+        for source, window, tracker, counters, timer in fed
+    ]
+    side_before, side_after = sides
+    counts_before, counts_after = side_before.counts(), side_after.counts()
+    diff = Diff(
+        before=side_before.to_model(len(counts_before)),
+        after=side_after.to_model(len(counts_after)),
+    )
+    for pattern in pattern_set.patterns:
+        n_before, n_after = counts_before.get(pattern.id, 0), counts_after.get(pattern.id, 0)
+        if n_before == 0 and n_after == 0:
+            continue
+        change = compare_rates(n_before, n_after, side_before.seconds, side_after.seconds)
+        if change.change is Change.UNCHANGED:
+            continue
+        newer = side_after if n_after else side_before
+        entry = DiffPattern(
+            id=pattern.id,
+            template=default_redactor().redact(pattern.template),
+            count=n_after if change.change is not Change.GONE else n_before,
+            before=n_before,
+            after=n_after,
+            ratio=round(change.ratio, 3) if change.ratio is not None else None,
+            p_value=change.p_value,
+            examples=newer.examples(pattern.id),
+        )
+        heading: list[DiffPattern] = getattr(diff, change.change.value)
+        if len(heading) < MAX_PER_HEADING:
+            heading.append(entry)
+    before_prints = {f.fingerprint for f in _findings(side_before, pattern_set, settings)}
+    diff.findings = [
+        finding.model_copy(update={"rank": rank})
+        for rank, finding in enumerate(
+            (
+                f
+                for f in _findings(side_after, pattern_set, settings)
+                if f.fingerprint not in before_prints
+            ),
+            start=1,
+        )
+    ]
+    diff.summary = summarize_diff(diff)
+    return diff
+
+
+def compare_records(
+    before: Iterable[LogRecord],
+    after: Iterable[LogRecord],
+    *,
+    settings: Settings,
+    before_window: TimeWindow | None = None,
+    after_window: TimeWindow | None = None,
+) -> Diff:
+    """`compare` over records already in memory (golden cases, API bodies)."""
+    return compare(
+        RecordsSource(before, info=SourceInfo(kind="inline", detail="before")),
+        RecordsSource(after, info=SourceInfo(kind="inline", detail="after")),
+        settings=settings,
+        before_window=before_window,
+        after_window=after_window,
+    )
