@@ -174,5 +174,20 @@ def test_invalid_extra_pattern_raises_config_error_naming_it() -> None:
         Redactor(extra_patterns=["fine", "(unclosed"])
 
 
+def test_extra_patterns_keep_their_own_flags() -> None:
+    redactor = Redactor(extra_patterns=[r"(?i)internal-host-\d+", r"(?i)ticket#\d+"])
+    assert redactor.redact("INTERNAL-HOST-7 ticket#42") == "<redacted> <redacted>"
+
+
+def test_extra_pattern_matching_empty_string_raises_config_error() -> None:
+    with pytest.raises(ConfigError, match="empty string"):
+        Redactor(extra_patterns=["a*"])
+
+
+def test_trigger_inside_another_trigger_still_runs_its_rule() -> None:
+    text = "-----BEGIN PRIVATE KEY-----x-----END PRIVATE KEY----- api_key=k3y9zz"
+    assert default_redactor().redact(text) == "<redacted:private_key> api_key=<redacted:api_key>"
+
+
 def test_default_redactor_is_cached() -> None:
     assert default_redactor() is default_redactor()
