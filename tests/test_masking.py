@@ -27,6 +27,17 @@ from loglens.patterns.masking import Masker, MaskRule, collapse_wildcard_runs, i
         ),
         ("retry at port 8030.", "retry at port <*>."),
         ("latency 12ms   took   0x1f", "latency <*> took <*>"),
+        ("close, lifetime <1 sec", "close, lifetime <*>"),
+        ('"GET /v2/servers/detail?all=True HTTP/1.1" status: 200', '"GET <*> <*>" status: <*>'),
+        ("Error loading /home/x/run: invalid image", "Error loading <*>: invalid image"),
+        ("job com.apple.sync://DB05-48/p11: skipped", "job <*>: skipped"),
+        ("IPV6 Addr: 2607:f140:6000:8:c6b3:1ff:fecd:467f", "IPV6 Addr: <*>"),
+        ("listen on ::1 and fe80::1ff:fe23", "listen on <*> and <*>"),
+        ("BSSID changed to 5c:50:15:4c:ea:1c", "BSSID changed to <*>"),
+        ("Old: msra-sa-41/10.1.2.3:9000 New: msra-sa-41:9000", "Old: <*> New: <*>"),
+        ("state.clipTopAmount:180, i:0", "state.clipTopAmount:<*>, i:<*>"),
+        ('{"revision":123,"ok":true}', '{"revision":<*>,"ok":<*>}'),
+        ("actix_web::middleware::logger: done", "actix_web::middleware::logger: done"),
     ],
 )
 def test_default_masks_replace_variables(text: str, masked: str) -> None:

@@ -48,6 +48,8 @@ _SIZE = r"\b\d+(?:\.\d+)?\s?(?:[KMGTP]i?B|B|bytes)\b"
 
 # Order matters: wide structures first, so their parts are not masked one by one.
 DEFAULT_MASKS: tuple[MaskRule, ...] = (
+    # scheme://anything: a URL is one value, whatever its path and query hold.
+    MaskRule("url", r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]*[^\s\"'<>:,;.)\]]"),
     MaskRule(
         "ctime",
         rf"\b{_WEEKDAY}\s+{_MONTH}\s+\d{{1,2}}\s+\d{{1,2}}:\d{{2}}:\d{{2}}(?:\s+\d{{4}})?\b",
@@ -59,8 +61,25 @@ DEFAULT_MASKS: tuple[MaskRule, ...] = (
     MaskRule(
         "uuid", r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
     ),
+    MaskRule("mac", r"\b[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}\b"),
+    # Eight (or, with `::`, fewer) hex groups holding a digit; clock times are 3 groups.
+    MaskRule(
+        "ipv6",
+        r"(?<![\w:.])(?=[0-9A-Fa-f:]*\d)(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:.])"
+        r"|(?<![\w:.])(?=[0-9A-Fa-f:]*\d)(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4})*)?::"
+        r"(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4})*)?(?![\w:.])",
+    ),
     MaskRule("ip_port", r"/?\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b"),
-    MaskRule("host_port", r"\b(?:[A-Za-z0-9-]+\.)+[A-Za-z][A-Za-z0-9-]*:\d{1,5}\b"),
+    # Host names are lower case: `state.clipTopAmount:180` is a key and a value.
+    MaskRule("host_port", r"\b(?:[a-z0-9-]+\.)+[a-z][a-z0-9-]*:\d{1,5}\b"),
+    # An absolute path of two or more segments (`/var/log/x`, `/api/v1/pods?watch=1`).
+    MaskRule("path", r"(?<![^\s\"'=(\[,:])/[^\s\"'/()\[\],;:]+(?:/[^\s\"'/()\[\],;:]*)+"),
+    # A bounded duration is one value: `lifetime <1 sec` is the event of `lifetime 00:01`.
+    MaskRule(
+        "bounded_duration",
+        r"(?<![^\s(])[<>~]=?\s?\d+(?:\.\d+)?\s?"
+        r"(?:ns|us|µs|ms|s|sec|secs|seconds?|min|mins|minutes?|h|hrs?|hours?)\b(?!\.\w)",
+    ),
     # A size, optionally followed by the same size in other units: `1190 bytes (1.16 KB)`.
     MaskRule("size", rf"{_SIZE}(?:\s*\({_SIZE}\))?"),
     MaskRule("clock_duration", r"\b\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\b"),
@@ -81,7 +100,8 @@ DEFAULT_MASKS: tuple[MaskRule, ...] = (
     ),
 )
 
-_ADJACENT_WILDCARDS = re.compile(r"(?:<\*>){2,}")
+# `<*><*>` and `<*>:<*>:<*>`: one compound value (host:port, a PCI or MAC address).
+_ADJACENT_WILDCARDS = re.compile(r"<\*>(?::?<\*>)+")
 _WILDCARD_RUN = re.compile(r"<\*>(?:(?:\s+|\s*,\s*)<\*>)+")
 _TOKEN = re.compile(rf"[^{_DELIMS}]+|\s+|[{_DELIMS[2:]}]")
 _WHITESPACE = re.compile(r"\s+")
@@ -99,7 +119,7 @@ class Masker:
         """The masked form of `text`, whitespace normalised to single spaces."""
         for pattern, replace in self._compiled:
             text = pattern.sub(replace, text)
-        if "<*><*>" in text:
+        if "<*><*>" in text or "<*>:<*>" in text:
             text = _ADJACENT_WILDCARDS.sub(WILDCARD, text)
         return _WHITESPACE.sub(" ", text).strip()
 
