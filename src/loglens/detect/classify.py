@@ -91,9 +91,9 @@ _LABEL_KEYS = (
     "k8s_app",
     "service_name",
     "service",
-    "job",
-    "pod",
     "unit",
+    "pod",
+    "job",
 )
 # Container names that say nothing about the program; look further.
 _GENERIC_CONTAINERS = frozenset({"app", "main", "server", "container", "controller", "manager"})
@@ -219,7 +219,15 @@ def _event_class(event: _Event, message: str) -> tuple[Severity, Category]:
 def _event_component(event: _Event) -> str | None:
     if event.object_kind == "Node":
         return "kubelet"
-    return normalize_component(event.object_name) if event.object_name else None
+    if not event.object_name:
+        return None
+    name = event.object_name
+    if event.object_kind == "PersistentVolumeClaim":
+        # StatefulSet claims are named <template>-<statefulset>-<ordinal>.
+        template, _, rest = name.partition("-")
+        if rest and _STATEFUL_POD_RE.match(rest):
+            name = rest
+    return normalize_component(name)
 
 
 # --------------------------------------------------------------------------------------
