@@ -22,7 +22,7 @@ from loglens.detect.classify import (
 )
 from loglens.model import LEVEL_ORDER, Category, Level, Severity
 
-E, W, I, F, D, U = Level.ERROR, Level.WARN, Level.INFO, Level.FATAL, Level.DEBUG, Level.UNKNOWN
+E, W, IN, F, D, U = Level.ERROR, Level.WARN, Level.INFO, Level.FATAL, Level.DEBUG, Level.UNKNOWN
 
 KUBELET = {"job": "node/journal", "unit": "kubelet.service", "node": "node-2"}
 CONTAINERD = {"job": "node/journal", "unit": "containerd.service", "node": "node-2"}
@@ -133,7 +133,7 @@ CASES: list[Case] = [
     ),
     c(
         '"Container terminated" pod="llm/llama-server-7d9f-x2x" containerName="llama" reason="OOMKilled" exitCode=137',
-        I,
+        IN,
         "critical/oom/llama_server",
         KUBELET,
     ),
@@ -170,7 +170,7 @@ CASES: list[Case] = [
     c("fatal error: runtime: out of memory", F, "critical/oom/api", API),
     c(
         "server process (PID 8812) was terminated by signal 9: Killed",
-        I,
+        IN,
         "critical/oom/postgres",
         PG,
     ),
@@ -279,7 +279,7 @@ CASES: list[Case] = [
     ),
     c(
         '"Probe failed" probeType="Readiness" pod="monitoring/loki-0" podUID="3f2a" containerName="loki" probeResult="failure" output="HTTP probe failed with statuscode: 503"',
-        I,
+        IN,
         "warn/probe_failure/loki",
         {**LOKI, "unit": "kubelet.service"},
     ),
@@ -291,7 +291,7 @@ CASES: list[Case] = [
     ),
     c(
         "Killing: Container llama failed liveness probe, will be restarted",
-        I,
+        IN,
         "error/probe_failure/llama_server",
         EVENTS,
         attrs=event("Killing", "Pod", "llama-server-7d9f-x2x", warning=False),
@@ -334,13 +334,13 @@ CASES: list[Case] = [
     ),
     c(
         '"Unable to schedule pod; no fit; waiting" pod="monitoring/loki-0" err="0/1 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/disk-pressure: }. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."',
-        I,
+        IN,
         "error/scheduling/kube_scheduler",
         SCHED,
     ),
     c(
         '"Unable to schedule pod; no fit; waiting" pod="llm/rag-api-85d9c7f6b4-p9o8i" err="0/2 nodes are available: 2 node(s) had volume node affinity conflict."',
-        I,
+        IN,
         "error/scheduling/kube_scheduler",
         SCHED,
     ),
@@ -486,7 +486,7 @@ CASES: list[Case] = [
     ),
     c(
         '[INFO] 10.244.1.17:41233 - 3 "A IN registry-1.docker.io. udp 38 false 512" SERVFAIL qr,rd 38 2.001842s',
-        I,
+        IN,
         "error/dns/coredns",
         COREDNS,
     ),
@@ -549,7 +549,7 @@ CASES: list[Case] = [
     ),
     c(
         "http: TLS handshake error from 10.244.1.17:55012: remote error: tls: bad certificate",
-        I,
+        IN,
         "warn/tls/kube_apiserver",
         APISERVER,
     ),
@@ -593,7 +593,7 @@ CASES: list[Case] = [
     ),
     c(
         '10.0.0.7 - - [20/Nov/2026:10:14:02 +0000] "GET /api/admin HTTP/1.1" 403 153 "-" "curl/8.5.0"',
-        I,
+        IN,
         "warn/auth/ingress_nginx_controller",
         NGINX,
     ),
@@ -686,19 +686,19 @@ CASES: list[Case] = [
     # ---------------------------------------------------------------- dependency
     c(
         '[2026-11-20T10:14:02.123Z] "POST /v1/chat/completions HTTP/1.1" 503 UH 0 19 0 - "10.0.0.7" "python-httpx/0.27.0" "0f9d2a1c-7b1e" "llm.home.lan" "-"',
-        I,
+        IN,
         "critical/dependency/envoy",
         ENVOY,
     ),
     c(
         '[2026-11-20T10:14:02.123Z] "GET /api/items HTTP/1.1" 503 UF,URX 0 91 30 - "10.0.0.7" "curl/8.5.0" "7a1c" "api.home.lan" "10.244.1.17:8080"',
-        I,
+        IN,
         "error/dependency/envoy",
         ENVOY,
     ),
     c(
         '[2026-11-20T10:14:02.123Z] "POST /v1/completions HTTP/1.1" 504 UT 0 24 15001 - "10.0.0.7" "openai-python/1.40.0" "be2c" "llm.home.lan" "10.244.2.8:8080"',
-        I,
+        IN,
         "error/dependency/envoy",
         ENVOY,
     ),
@@ -780,20 +780,20 @@ CASES: list[Case] = [
     ),
     c(
         "NodeHasDiskPressure: Node node-2 status is now: NodeHasDiskPressure",
-        I,
+        IN,
         "error/resource_pressure/kubelet",
         EVENTS,
         attrs=event("NodeHasDiskPressure", "Node", "node-2", warning=False),
     ),
     c(
         '"Eviction manager: attempting to reclaim" resourceName="ephemeral-storage"',
-        I,
+        IN,
         "error/resource_pressure/kubelet",
         KUBELET,
     ),
     c(
         '"Eviction manager: pods evicted, waiting for pod to be cleaned up" pods=["monitoring/loki-0"]',
-        I,
+        IN,
         "error/resource_pressure/kubelet",
         KUBELET,
     ),
@@ -824,7 +824,7 @@ CASES: list[Case] = [
     ),
     c(
         "checkpoints are occurring too frequently (9 seconds apart)",
-        I,
+        IN,
         "warn/resource_pressure/postgres",
         PG,
     ),
@@ -888,7 +888,7 @@ CASES: list[Case] = [
     # ---------------------------------------------------------------- node
     c(
         "NodeNotReady: Node node-2 status is now: NodeNotReady",
-        I,
+        IN,
         "critical/node/kubelet",
         EVENTS,
         attrs=event("NodeNotReady", "Node", "node-2", warning=False),
@@ -978,7 +978,7 @@ CASES: list[Case] = [
     ),
     c(
         '{"level":"info","msg":"raft.node: 8e9e05c52164694d lost leader 91bc3c398fb3c146 at term 7"}',
-        I,
+        IN,
         "critical/control_plane/etcd",
         ETCD,
     ),
@@ -1041,7 +1041,7 @@ CASES: list[Case] = [
     ),
     c(
         "dependency 'flux-system/infra-controllers' is not ready",
-        I,
+        IN,
         "warn/deployment/kustomize_controller",
         KUSTOMIZE,
     ),
@@ -1093,19 +1093,19 @@ CASES: list[Case] = [
     ),
     c(
         'INFO:     10.244.1.17:52312 - "POST /v1/answer HTTP/1.1" 500 Internal Server Error',
-        I,
+        IN,
         "error/application_error/rag_api",
         RAG,
     ),
     c(
         '10.0.0.7 - - [20/Nov/2026:10:14:02 +0000] "POST /api/orders HTTP/1.1" 500 612 "-" "okhttp/4.12.0"',
-        I,
+        IN,
         "error/application_error/orders",
         ORDERS,
     ),
     c(
         '{"time":"2026-11-20T10:14:02Z","level":"info","msg":"request","method":"POST","path":"/api/cart","status":500,"duration_ms":12}',
-        I,
+        IN,
         "error/application_error/frontend",
         WEB,
         attrs={"method": "POST", "path": "/api/cart", "status": 500, "duration_ms": 12},
@@ -1127,7 +1127,7 @@ CASES: list[Case] = [
     c("failed to render template: unexpected end of input", E, "error/application_error/api", API),
     c(
         'msg="failed to process job" job_id=8812 err="unexpected nil result"',
-        I,
+        IN,
         "warn/application_error/api",
         API,
     ),
@@ -1146,7 +1146,7 @@ CASES: list[Case] = [
     ),
     c(
         'level=info msg="failed to connect to postgres, will retry in 5s" err="dial tcp 10.96.40.12:5432: connect: connection refused"',
-        I,
+        IN,
         "warn/dependency/postgres",
         API,
     ),
@@ -1158,7 +1158,7 @@ CASES: list[Case] = [
     ),
     c(
         'level=info msg="failed to refresh model list" err="unexpected status 500"',
-        I,
+        IN,
         "warn/application_error/rag_api",
         RAG,
     ),
@@ -1171,20 +1171,20 @@ CASES: list[Case] = [
     ),
     c(
         "http: TLS handshake error from 10.0.0.1:41712: EOF",
-        I,
+        IN,
         "info/none/kube_apiserver",
         APISERVER,
     ),
-    c("could not receive data from client: Connection reset by peer", I, "info/none/postgres", PG),
+    c("could not receive data from client: Connection reset by peer", IN, "info/none/postgres", PG),
     c(
         '[INFO] 10.244.1.17:53210 - 41823 "AAAA IN api.openai.com.llm.svc.cluster.local. udp 62 false 512" NXDOMAIN qr,aa,rd 155 0.000137s',
-        I,
+        IN,
         "info/none/coredns",
         COREDNS,
     ),
     c(
         "I1120 10:14:02.000000   23412 request.go:697] Waited for 1.045883s due to client-side throttling, not priority and fairness, request: GET:https://10.0.0.10:6443/api/v1/namespaces/flux-system",
-        I,
+        IN,
         "info/none/kustomize_controller",
         KUSTOMIZE,
     ),
@@ -1196,7 +1196,7 @@ CASES: list[Case] = [
     ),
     c(
         "http2: server: error reading preface from client 10.0.0.1:38122: read tcp 10.244.1.17:8443->10.0.0.1:38122: read: connection reset by peer",
-        I,
+        IN,
         "info/none/alloy",
         ALLOY,
     ),
@@ -1206,61 +1206,61 @@ CASES: list[Case] = [
         "info/none/helm_controller",
         HELM,
     ),
-    c("INFO:     Shutting down gracefully", I, "info/none/rag_api", RAG),
+    c("INFO:     Shutting down gracefully", IN, "info/none/rag_api", RAG),
     c(
         "attempting to acquire leader lease kube-system/kube-scheduler...",
-        I,
+        IN,
         "info/none/kube_scheduler",
         SCHED,
     ),
     # ---------------------------------------------------------------- plain info
-    c('INFO:     10.244.1.17:52312 - "GET /health HTTP/1.1" 200 OK', I, "info/none/rag_api", RAG),
+    c('INFO:     10.244.1.17:52312 - "GET /health HTTP/1.1" 200 OK', IN, "info/none/rag_api", RAG),
     c(
         'level=info ts=2026-11-20T10:14:02Z caller=table_manager.go:136 msg="uploading tables" errors=0',
-        I,
+        IN,
         "info/none/loki",
         LOKI,
     ),
     c(
         '{"level":"info","ts":"2026-11-20T10:14:02.000Z","msg":"Reconciliation finished in 1.2s, next run in 10m0s","controller":"kustomization","revision":"main@sha1:4b1c2d"}',
-        I,
+        IN,
         "info/none/kustomize_controller",
         KUSTOMIZE,
     ),
     c(
         "checkpoint complete: wrote 1234 buffers (7.5%); 0 WAL file(s) added, 0 removed, 1 recycled",
-        I,
+        IN,
         "info/none/postgres",
         PG,
     ),
     c(
         "main: server is listening on http://0.0.0.0:8080 - starting the main loop",
-        I,
+        IN,
         "info/none/llama_server",
         LLAMA,
     ),
     c(
         '[INFO] 10.244.1.17:53210 - 3 "A IN qdrant.search.svc.cluster.local. udp 49 false 512" NOERROR qr,aa,rd 108 0.000121s',
-        I,
+        IN,
         "info/none/coredns",
         COREDNS,
     ),
     c(
         "Started container llama",
-        I,
+        IN,
         "info/none/llama_server",
         EVENTS,
         attrs=event("Started", "Pod", "llama-server-7d9f-x2x", warning=False),
     ),
     c(
         '10.0.0.7 - - [20/Nov/2026:10:14:02 +0000] "GET /api/errors/recent HTTP/1.1" 200 5120 "-" "Mozilla/5.0"',
-        I,
+        IN,
         "info/none/ingress_nginx_controller",
         NGINX,
     ),
     c(
         "Scheduled: Successfully assigned llm/llama-server-7d9f-x2x to node-2",
-        I,
+        IN,
         "info/none/llama_server",
         EVENTS,
         attrs=event("Scheduled", "Pod", "llama-server-7d9f-x2x", warning=False),

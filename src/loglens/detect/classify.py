@@ -224,7 +224,7 @@ def _event_component(event: _Event) -> str | None:
     name = event.object_name
     if event.object_kind == "PersistentVolumeClaim":
         # StatefulSet claims are named <template>-<statefulset>-<ordinal>.
-        template, _, rest = name.partition("-")
+        _, _, rest = name.partition("-")
         if rest and _STATEFUL_POD_RE.match(rest):
             name = rest
     return normalize_component(name)
