@@ -311,3 +311,28 @@ def test_large_file_streams_in_bounded_memory(tmp_path: Path) -> None:
     assert count == 200_000
     assert size > 30_000_000
     assert peak < size / 10
+
+
+def test_overlong_lines_are_cut_and_line_numbers_stay_right(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("loglens.sources.files.MAX_LINE_BYTES", 64)
+    path = tmp_path / "long.log"
+    path.write_bytes(b"short one\n" + b"x" * 300 + b"\nshort two\n" + b"y" * 100)
+    source = FileSource([str(path)], fmt="plain", batch_size=2)
+    lines = [r.line for r in read_all(source)]
+    assert lines == ["short one", "x" * 64, "short two", "y" * 64]
+    assert source.stats.bytes == path.stat().st_size
+
+
+def test_overlong_jsonl_record_is_reported_at_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("loglens.sources.files.MAX_LINE_BYTES", 80)
+    good = '{"ts": "2026-11-20T10:00:01Z", "labels": {}, "line": "ok"}\n'
+    huge = '{"ts": "2026-11-20T10:00:02Z", "labels": {}, "line": "' + "z" * 500 + '"}\n'
+    path = tmp_path / "huge.jsonl"
+    path.write_text(good + huge + good)
+    source = FileSource([str(path)], fmt="jsonl", skip_bad=True)
+    assert [r.line for r in read_all(source)] == ["ok", "ok"]
+    assert source.stats.skipped_examples[0].startswith(f"{path}:2: invalid JSON")

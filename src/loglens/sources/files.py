@@ -25,6 +25,7 @@ import sys
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any, cast
@@ -45,6 +46,8 @@ MAX_JOINED_PARTIAL = 1 << 20
 # Label sets seen in a JSONL file are interned so records of one stream share one
 # dict; the cache is dropped when a file has more distinct label sets than this.
 MAX_INTERNED_LABELS = 10_000
+# Longer lines are cut to this size (the rest is dropped); Loki's default limit is 256 KB.
+MAX_LINE_BYTES = 1 << 20
 _DETAIL_MAX_CHARS = 120
 _GZIP_MAGIC = b"\x1f\x8b"
 _GLOB_CHARS = frozenset("*?[")
@@ -269,18 +272,22 @@ class FileSource:
         name = STDIN_NAME if path == "-" else path
         stream = self._open(path)
         try:
-            head = self._peek(stream, name)
+            lines = _LineChunks(stream, name)
+            head = lines.take(DETECT_LINES)
             fmt = self.fmt if self.fmt != "auto" else detect_file_format(head)
             self.formats[name] = fmt
             reader = _READERS[fmt](name, self)
             line_no = 0
-            for chunk in self._chunks(stream, head, name):
-                self.stats.bytes += sum(map(len, chunk))
+            counted_bytes = 0
+            for chunk in lines.chunks(head, self.batch_size):
+                self.stats.bytes += lines.bytes_read - counted_bytes
+                counted_bytes = lines.bytes_read
                 records = reader.read(chunk, line_no)
                 line_no += len(chunk)
                 if records:
                     self.stats.lines += len(records)
                     yield records
+            self.stats.bytes += lines.bytes_read - counted_bytes
             tail = reader.finish()
             if tail:
                 self.stats.lines += len(tail)
@@ -311,29 +318,6 @@ class FileSource:
         except OSError as exc:
             raise SourceError(f"cannot read {path!r}: {exc.strerror or exc}") from exc
 
-    def _peek(self, stream: io.BufferedIOBase, name: str) -> list[bytes]:
-        try:
-            return list(islice(stream, DETECT_LINES))
-        except (OSError, EOFError, zlib.error) as exc:
-            raise SourceError(f"cannot read {name}: {exc}", hint="is the file complete?") from exc
-
-    def _chunks(
-        self, stream: io.BufferedIOBase, head: list[bytes], name: str
-    ) -> Iterator[list[bytes]]:
-        size = self.batch_size
-        for start in range(0, len(head), size):
-            yield head[start : start + size]
-        while True:
-            try:
-                chunk = list(islice(stream, size))
-            except (OSError, EOFError, zlib.error) as exc:
-                raise SourceError(
-                    f"cannot read {name}: {exc}", hint="is the file complete and not corrupt?"
-                ) from exc
-            if not chunk:
-                return
-            yield chunk
-
     def bad_record(self, name: str, line_no: int, reason: str) -> None:
         """Raise MalformedInputError, or count and remember the record with `skip_bad`."""
         if not self.skip_bad:
@@ -341,6 +325,55 @@ class FileSource:
         self.stats.skipped += 1
         if len(self.stats.skipped_examples) < MAX_SKIPPED_EXAMPLES:
             self.stats.skipped_examples.append(f"{name}:{line_no}: {reason}")
+
+
+class _LineChunks:
+    """Raw lines of a stream in chunks; lines over MAX_LINE_BYTES are cut to that size.
+
+    Reading with a size limit keeps one endless line (a binary file, a log with no
+    newlines) from taking unbounded memory.
+    """
+
+    def __init__(self, stream: io.BufferedIOBase, name: str) -> None:
+        self.name = name
+        self.lines = iter(partial(stream.readline, MAX_LINE_BYTES), b"")
+        self.bytes_read = 0
+        self.cutting = False  # inside the rest of an over-long line
+
+    def take(self, count: int) -> list[bytes]:
+        """Up to `count` lines (fewer only at the end, or where long lines were cut)."""
+        while True:
+            try:
+                chunk = list(islice(self.lines, count))
+            except (OSError, EOFError, zlib.error) as exc:
+                raise SourceError(
+                    f"cannot read {self.name}: {exc}", hint="is the file complete and not corrupt?"
+                ) from exc
+            if not chunk:
+                return chunk
+            self.bytes_read += sum(map(len, chunk))
+            if self.cutting or max(map(len, chunk)) >= MAX_LINE_BYTES:
+                chunk = self._cut_long_lines(chunk)
+            if chunk:
+                return chunk
+
+    def chunks(self, head: list[bytes], size: int) -> Iterator[list[bytes]]:
+        for start in range(0, len(head), size):
+            yield head[start : start + size]
+        while chunk := self.take(size):
+            yield chunk
+
+    def _cut_long_lines(self, chunk: list[bytes]) -> list[bytes]:
+        kept: list[bytes] = []
+        for raw in chunk:
+            if self.cutting:
+                self.cutting = not raw.endswith(b"\n")
+                continue
+            if len(raw) >= MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                self.cutting = True
+                raw += b"\n"
+            kept.append(raw)
+        return kept
 
 
 # --- readers: raw line chunks → records ----------------------------------------------------
