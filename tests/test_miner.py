@@ -74,6 +74,24 @@ def test_empty_value_joins_the_event_with_a_value() -> None:
     assert templates_of(messages) == {"connection from <*> (<*>) at <*>": 3}
 
 
+def test_value_wrapped_in_a_name_joins_the_bare_value() -> None:
+    messages = [f"synchronized to 10.0.0.{i}, stratum 3" for i in range(20)]
+    messages += ["synchronized to LOCAL(0), stratum 10"]
+    assert templates_of(messages) == {"synchronized to <*>, stratum <*>": 21}
+
+
+def test_values_wrapped_alike_without_a_bare_value_stay_apart() -> None:
+    messages = [f"link up on LOCAL({i}) port" for i in range(5)]
+    messages += [f"link up on REMOTE({i}) port" for i in range(5)]
+    assert len(templates_of(messages)) == 2
+
+
+def test_bounded_duration_is_one_value() -> None:
+    messages = [f"host:{i} close, {i} bytes sent, lifetime 00:0{i}" for i in range(1, 6)]
+    messages += ["host:9 close, 3 bytes sent, lifetime <1 sec"]
+    assert templates_of(messages) == {"host:<*> close, <*> sent, lifetime <*>": 6}
+
+
 def test_result_does_not_depend_on_line_order() -> None:
     messages = [f"session opened for user {u} by uid={i}" for i, u in enumerate("abcdefgh" * 3)]
     messages += ["Accepted password for root", "Accepted password for admin"]
@@ -204,3 +222,21 @@ def test_loghub_grouping_accuracy_above_floor(dataset: str, floor: float) -> Non
     data = loghub.load_dataset(LOGHUB, dataset)
     clusters, _ = loghub.loglens_engine(data.contents)
     assert loghub.grouping_accuracy(data.templates, clusters) >= floor
+
+
+# Average Loghub-2k GA over the 16 data sets was 0.986 when this floor was set.
+LOGHUB_AVERAGE_GA_FLOOR = 0.975
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(not LOGHUB.is_dir(), reason="shared Loghub-2k data not present")
+def test_loghub_average_grouping_accuracy_above_floor() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import loghub
+
+    scores = []
+    for dataset in loghub.DATASETS:
+        data = loghub.load_dataset(LOGHUB, dataset)
+        clusters, _ = loghub.loglens_engine(data.contents)
+        scores.append(loghub.grouping_accuracy(data.templates, clusters))
+    assert sum(scores) / len(scores) >= LOGHUB_AVERAGE_GA_FLOOR

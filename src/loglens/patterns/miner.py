@@ -42,6 +42,8 @@ _MAX_LABEL_DICTS = 10_000
 _DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
 _DIGIT = re.compile(r"\d")
 _STATE_WORD = re.compile(r"[A-Za-z]+(?:ed|ing)")
+# A run of non-space characters up to `=`, `,`, `;` or `"`: one value if it holds `<*>`.
+_VALUE_SPAN = re.compile(r'([^\s=,;"]+)')
 _NICE_BUCKETS_S = (1, 5, 10, 15, 30, 60, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400)
 
 
@@ -323,6 +325,8 @@ class PatternMiner:
         for group in stream.groups:
             clusters.setdefault(groups.key_tokens[group], []).append(group)
         clusters = merge_differing_words(clusters, self.config, groups.counts)
+        if merge_compound_values(clusters, self.config):
+            clusters = merge_differing_words(clusters, self.config, groups.counts)
         clusters = merge_empty_values(clusters)
         clusters = _apply_merge_rules(clusters, self.config.overrides)
         out = []
@@ -398,6 +402,55 @@ def _merge_at(
     length = len(templates[0])
     kept = [tokens for tokens in templates if tokens not in removed]
     return kept + [tokens for tokens in added if len(tokens) == length]
+
+
+def merge_compound_values(clusters: dict[tuple[str, ...], list[int]], config: MinerConfig) -> bool:
+    """`synchronized to LOCAL(<*>)` joins `synchronized to <*>`; whether anything merged.
+
+    A span holding a variable (`LOCAL(<*>)`, `WorkSource{<*>}`, `host:<*>`) is one value
+    where another cluster, alike but for such spans, has a bare `<*>` in that place.
+    """
+    by_coarse: dict[str, list[tuple[tuple[str, ...], list[str]]]] = {}
+    for tokens in clusters:
+        template = "".join(tokens)
+        if WILDCARD not in template:
+            continue
+        spans = _VALUE_SPAN.split(template)
+        coarse = "".join(
+            _coarse_span(span) if index % 2 else span for index, span in enumerate(spans)
+        )
+        by_coarse.setdefault(coarse, []).append((tokens, spans[1::2]))
+    split_rules = config.overrides.of(OverrideAction.SPLIT)
+    merged_any = False
+    for coarse, members in by_coarse.items():
+        if len(members) < 2 or not _bare_where_differing([spans for _, spans in members]):
+            continue
+        if any(rule.matches(coarse) for rule in split_rules):
+            continue
+        target_key = tokenize(coarse)
+        if _constant_share(target_key) < config.min_constant_share:
+            continue
+        target = clusters.setdefault(target_key, [])
+        for tokens, _ in members:
+            if tokens != target_key:
+                target.extend(clusters.pop(tokens))
+        merged_any = True
+    return merged_any
+
+
+def _coarse_span(span: str) -> str:
+    """A span holding a variable becomes `<*>`, keeping a trailing `.` or `:`."""
+    if WILDCARD not in span:
+        return span
+    return WILDCARD + span[len(span.rstrip(".:")) :]
+
+
+def _bare_where_differing(span_lists: list[list[str]]) -> bool:
+    """Where the members' spans differ, one of them is a bare `<*>` (plus `.` or `:`)."""
+    for spans in zip(*span_lists, strict=True):
+        if len(set(spans)) > 1 and not any(span.rstrip(".:") == WILDCARD for span in spans):
+            return False
+    return True
 
 
 def merge_empty_values(
