@@ -92,6 +92,17 @@ def test_bounded_duration_is_one_value() -> None:
     assert templates_of(messages) == {"host:<*> close, <*> sent, lifetime <*>": 6}
 
 
+def test_interface_names_stay_apart_unless_one_family() -> None:
+    messages = [
+        f"node-{i} has a connection via interface {name}"
+        for i in range(10)
+        for name in ["ee0", "alt0", "scip0"]
+    ]
+    assert len(templates_of(messages)) == 3
+    hosts = [f"host name ({stem}admin1) unknown" for stem in "abcde"]
+    assert templates_of(hosts) == {"host name (<*>) unknown": 5}
+
+
 def test_result_does_not_depend_on_line_order() -> None:
     messages = [f"session opened for user {u} by uid={i}" for i, u in enumerate("abcdefgh" * 3)]
     messages += ["Accepted password for root", "Accepted password for admin"]
@@ -224,8 +235,8 @@ def test_loghub_grouping_accuracy_above_floor(dataset: str, floor: float) -> Non
     assert loghub.grouping_accuracy(data.templates, clusters) >= floor
 
 
-# Average Loghub-2k GA over the 16 data sets was 0.986 when this floor was set.
-LOGHUB_AVERAGE_GA_FLOOR = 0.975
+# Average Loghub-2k GA over the 16 data sets was 0.989 when this floor was set.
+LOGHUB_AVERAGE_GA_FLOOR = 0.98
 
 
 @pytest.mark.integration

@@ -42,6 +42,9 @@ _MAX_LABEL_DICTS = 10_000
 _DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
 _DIGIT = re.compile(r"\d")
 _STATE_WORD = re.compile(r"[A-Za-z]+(?:ed|ing)")
+# Names with one trailing digit (eth0, ee0, alt0, sda1) that masking kept as constants.
+_NUMBERED_NAME = re.compile(r"[A-Za-z]{2,}\d")
+_FAMILY_STEM = 3
 # A run of non-space characters up to `=`, `,`, `;` or `"`: one value if it holds `<*>`.
 _VALUE_SPAN = re.compile(r'([^\s=,;"]+)')
 _NICE_BUCKETS_S = (1, 5, 10, 15, 30, 60, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400)
@@ -483,11 +486,27 @@ def _looks_variable(
         return True
     if sum(1 for word in words if _STATE_WORD.fullmatch(word)) * 2 >= len(words):
         return False
+    if all(_NUMBERED_NAME.fullmatch(word) for word in words) and not _one_family(words):
+        return False
     per_word: dict[str, int] = {}
     for tokens in members:
         word = tokens[position]
         per_word[word] = per_word.get(word, 0) + sum(counts[g] for g in clusters[tokens])
     return statistics.median(per_word.values()) <= config.max_lines_per_value
+
+
+def _one_family(words: set[str]) -> bool:
+    """Names of one family share a stem: eth0 / eth1, aadmin1 / badmin1; not ee0 / alt0."""
+    return max(_shared_start(words), _shared_start({w[::-1] for w in words})) >= _FAMILY_STEM
+
+
+def _shared_start(words: set[str]) -> int:
+    """Length of the start that all words share."""
+    first, last = min(words), max(words)
+    size = 0
+    while size < min(len(first), len(last)) and first[size] == last[size]:
+        size += 1
+    return size
 
 
 def _constant_share(tokens: tuple[str, ...]) -> float:
