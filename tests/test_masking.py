@@ -30,6 +30,11 @@ from loglens.patterns.masking import Masker, MaskRule, collapse_wildcard_runs, i
         ("close, lifetime <1 sec", "close, lifetime <*>"),
         ('"GET /v2/servers/detail?all=True HTTP/1.1" status: 200', '"GET <*> <*>" status: <*>'),
         ("Error loading /home/x/run: invalid image", "Error loading <*>: invalid image"),
+        (
+            "copy [2017-07-03_15,47,15]-a.txt to /var/log/[2017-07-03_15,47,15]-a.txt",
+            "copy [<*>,<*>,<*>]-a.txt to <*>",
+        ),
+        ("[file=/etc/xinetd.d/time] [line=18]", "[file=<*>] [line=<*>]"),
         ("job com.apple.sync://DB05-48/p11: skipped", "job <*>: skipped"),
         ("IPV6 Addr: 2607:f140:6000:8:c6b3:1ff:fecd:467f", "IPV6 Addr: <*>"),
         ("listen on ::1 and fe80::1ff:fe23", "listen on <*> and <*>"),

@@ -73,7 +73,12 @@ DEFAULT_MASKS: tuple[MaskRule, ...] = (
     # Host names are lower case: `state.clipTopAmount:180` is a key and a value.
     MaskRule("host_port", r"\b(?:[a-z0-9-]+\.)+[a-z][a-z0-9-]*:\d{1,5}\b"),
     # An absolute path of two or more segments (`/var/log/x`, `/api/v1/pods?watch=1`).
-    MaskRule("path", r"(?<![^\s\"'=(\[,:])/[^\s\"'/()\[\],;:]+(?:/[^\s\"'/()\[\],;:]*)+"),
+    # A segment may hold a bracketed part: `/logs/[2017-07-03_15,47,15]-x.txt`.
+    MaskRule(
+        "path",
+        r"(?<![^\s\"'=(\[,:])/(?:[^\s\"'/()\[\],;:]|\[[^\s\]/]*\])+"
+        r"(?:/(?:[^\s\"'/()\[\],;:]|\[[^\s\]/]*\])*)+",
+    ),
     # A bounded duration is one value: `lifetime <1 sec` is the event of `lifetime 00:01`.
     MaskRule(
         "bounded_duration",
