@@ -141,7 +141,7 @@ _SYSLOG_RE = re.compile(
 )
 # key=value or key="quoted value"; the look-behind makes one group hold either form, so
 # dict(findall()) builds the pairs without a Python-level loop.
-_LOGFMT_PAIR_RE = re.compile(r'([\w.@/\-]+)="?((?<==")(?:[^"\\]|\\.)*|[^\s"]*)"?')
+_LOGFMT_PAIR_RE = re.compile(r'([\w.@/\-]+)="?((?<==")[^"\\]*(?:\\.[^"\\]*)*|[^\s"]*)"?\s*')
 
 _KLOG_LEVEL = {"I": Level.INFO, "W": Level.WARN, "E": Level.ERROR, "F": Level.FATAL}
 _LETTER_LEVEL = {"I": Level.INFO, "W": Level.WARN, "E": Level.ERROR, "D": Level.DEBUG}
@@ -185,15 +185,17 @@ def parse_logfmt(text: str) -> dict[str, str]:
 
 
 def _try_logfmt(rec: LogRecord, line: str) -> bool:
-    pairs = parse_logfmt(line)
+    pairs = dict(_LOGFMT_PAIR_RE.findall(line))
     if len(pairs) < 2:
         return False
+    if "\\" in line:
+        pairs = {key: _unquote(value) for key, value in pairs.items()}
     raw_level = pairs.get("level") or pairs.get("lvl") or pairs.get("severity")
     message = pairs.get("msg") or pairs.get("message")
     if raw_level is None and message is None:
         return False
     rec.fmt = LineFormat.LOGFMT
-    rec.level = normalize_level(raw_level) if raw_level else keyword_level(line)
+    rec.level = _level_of(raw_level) if raw_level else keyword_level(line)
     rec.message = message if message is not None else line
     rec.attrs = pairs
     return True
