@@ -336,3 +336,12 @@ def test_overlong_jsonl_record_is_reported_at_its_line(
     source = FileSource([str(path)], fmt="jsonl", skip_bad=True)
     assert [r.line for r in read_all(source)] == ["ok", "ok"]
     assert source.stats.skipped_examples[0].startswith(f"{path}:2: invalid JSON")
+
+
+def test_empty_file_yields_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "empty.log"
+    path.write_bytes(b"")
+    source = FileSource([str(path)])
+    assert list(source.batches()) == []
+    assert (source.stats.lines, source.stats.bytes) == (0, 0)
+    assert source.formats == {str(path): "plain"}
