@@ -31,6 +31,8 @@ class MaskRule:
     name: str
     regex: str
     replace: str = WILDCARD
+    # The rule can only match text holding one of these strings: others skip the regex.
+    needs: tuple[str, ...] = ()
 
     def compile(self) -> re.Pattern[str]:
         try:
@@ -49,7 +51,7 @@ _SIZE = r"\b\d+(?:\.\d+)?\s?(?:[KMGTP]i?B|B|bytes)\b"
 # Order matters: wide structures first, so their parts are not masked one by one.
 DEFAULT_MASKS: tuple[MaskRule, ...] = (
     # scheme://anything: a URL is one value, whatever its path and query hold.
-    MaskRule("url", r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]*[^\s\"'<>:,;.)\]]"),
+    MaskRule("url", r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]*[^\s\"'<>:,;.)\]]", needs=("://",)),
     MaskRule(
         "ctime",
         rf"\b{_WEEKDAY}\s+{_MONTH}\s+\d{{1,2}}\s+\d{{1,2}}:\d{{2}}:\d{{2}}(?:\s+\d{{4}})?\b",
@@ -61,13 +63,18 @@ DEFAULT_MASKS: tuple[MaskRule, ...] = (
     MaskRule(
         "uuid", r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
     ),
-    MaskRule("mac", r"\b[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}\b"),
-    # Eight (or, with `::`, fewer) hex groups holding a digit; clock times are 3 groups.
+    MaskRule("mac", r"\b[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}\b", needs=(":",)),
+    # Eight hex groups or, with `::`, fewer holding a digit; clock times are 3 groups.
     MaskRule(
         "ipv6",
-        r"(?<![\w:.])(?=[0-9A-Fa-f:]*\d)(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:.])"
-        r"|(?<![\w:.])(?=[0-9A-Fa-f:]*\d)(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4})*)?::"
+        r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:.])",
+        needs=(":",),
+    ),
+    MaskRule(
+        "ipv6_compressed",
+        r"(?<![\w:.])(?=[0-9A-Fa-f:]*\d)(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4})*)?::"
         r"(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4})*)?(?![\w:.])",
+        needs=("::",),
     ),
     MaskRule("ip_port", r"/?\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b"),
     # Host names are lower case: `state.clipTopAmount:180` is a key and a value.
@@ -78,12 +85,14 @@ DEFAULT_MASKS: tuple[MaskRule, ...] = (
         "path",
         r"(?<![^\s\"'=(\[,:])/(?:[^\s\"'/()\[\],;:]|\[[^\s\]/]*\])+"
         r"(?:/(?:[^\s\"'/()\[\],;:]|\[[^\s\]/]*\])*)+",
+        needs=("/",),
     ),
     # A bounded duration is one value: `lifetime <1 sec` is the event of `lifetime 00:01`.
     MaskRule(
         "bounded_duration",
         r"(?<![^\s(])[<>~]=?\s?\d+(?:\.\d+)?\s?"
         r"(?:ns|us|µs|ms|s|sec|secs|seconds?|min|mins|minutes?|h|hrs?|hours?)\b(?!\.\w)",
+        needs=("<", ">", "~"),
     ),
     # A size, optionally followed by the same size in other units: `1190 bytes (1.16 KB)`.
     MaskRule("size", rf"{_SIZE}(?:\s*\({_SIZE}\))?"),
@@ -118,12 +127,13 @@ class Masker:
     def __init__(self, extra_rules: Sequence[MaskRule] = (), *, defaults: bool = True) -> None:
         rules = [*extra_rules, *(DEFAULT_MASKS if defaults else ())]
         self.rules: tuple[MaskRule, ...] = tuple(rules)
-        self._compiled = [(rule.compile(), rule.replace) for rule in rules]
+        self._compiled = [(rule.compile(), rule.replace, rule.needs) for rule in rules]
 
     def mask(self, text: str) -> str:
         """The masked form of `text`, whitespace normalised to single spaces."""
-        for pattern, replace in self._compiled:
-            text = pattern.sub(replace, text)
+        for pattern, replace, needs in self._compiled:
+            if not needs or any(need in text for need in needs):
+                text = pattern.sub(replace, text)
         if "<*><*>" in text or "<*>:<*>" in text:
             text = _ADJACENT_WILDCARDS.sub(WILDCARD, text)
         return _WHITESPACE.sub(" ", text).strip()
