@@ -25,7 +25,7 @@ CASES: list[tuple[str, LineFormat, Level, str]] = [
         '"msg":"request failed","error":"dial tcp 10.0.0.5:5432: connect: connection refused"}',
         LineFormat.JSON,
         Level.ERROR,
-        "request failed",
+        "request failed: dial tcp 10.0.0.5:5432: connect: connection refused",
     ),
     # zerolog
     (
@@ -78,7 +78,7 @@ CASES: list[tuple[str, LineFormat, Level, str]] = [
         'err="context deadline exceeded"',
         LineFormat.LOGFMT,
         Level.ERROR,
-        "Scrape failed",
+        "Scrape failed: context deadline exceeded",
     ),
     # slog text handler
     (
@@ -504,3 +504,15 @@ def test_broken_json_falls_back_to_text() -> None:
     record = parsed('{"level":"error", truncated')
     assert record.fmt == LineFormat.PLAIN
     assert record.level == Level.ERROR
+
+
+def test_structured_error_field_joins_the_message() -> None:
+    # "Reconciler error" alone would put every Flux failure into one pattern.
+    record = parsed(
+        '{"level":"error","msg":"Reconciler error","error":"failed to checkout and determine revision"}'
+    )
+    assert record.message == "Reconciler error: failed to checkout and determine revision"
+    logfmt = parsed('level=warn msg="push failed" err="server returned HTTP status 429"')
+    assert logfmt.message == "push failed: server returned HTTP status 429"
+    same = parsed('{"level":"error","msg":"dial failed: timeout","error":"timeout"}')
+    assert same.message == "dial failed: timeout"

@@ -61,7 +61,10 @@ class SliceTracker:
             merged.count += entry.count
             merged.first_ts = min(merged.first_ts, entry.first_ts)
             merged.last_ts = max(merged.last_ts, entry.last_ts)
-            room = self.max_examples - len(merged.examples)
-            if room > 0:
-                merged.examples.extend(entry.examples[:room])
+            merged.examples.extend(entry.examples)
+        for merged in out.values():
+            # Earliest first, whatever order the groups were created in: the head example
+            # decides the slice's classification, so it must not depend on arrival order.
+            merged.examples.sort(key=lambda record: (record.ts, record.line))
+            del merged.examples[self.max_examples :]
         return out

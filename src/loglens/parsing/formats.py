@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -196,9 +196,23 @@ def _try_logfmt(rec: LogRecord, line: str) -> bool:
         return False
     rec.fmt = LineFormat.LOGFMT
     rec.level = _level_of(raw_level) if raw_level else keyword_level(line)
+    error = _first_error(pairs)
+    if message is None:
+        message = error
+    elif error and error not in message:
+        message = f"{message}: {error}"
     rec.message = message if message is not None else line
     rec.attrs = pairs
     return True
+
+
+def _first_error(fields: Mapping[str, Any]) -> str | None:
+    """The value of the first error-like field (`error`, `err`, ...) that is a non-empty string."""
+    for key in _JSON_ERROR_KEYS:
+        value = fields.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
 
 
 def _looks_logfmt(line: str) -> bool:
@@ -236,12 +250,12 @@ def _parse_json(rec: LogRecord, line: str) -> None:
             break
     else:
         message = None
+    error = _first_error(data)
     if message is None:
-        for key in _JSON_ERROR_KEYS:
-            error = data.get(key)
-            if isinstance(error, str):
-                message = error
-                break
+        message = error
+    elif error and error not in message:
+        # "Reconciler error" says little; the error value is what tells failures apart.
+        message = f"{message}: {error}"
     rec.message = message if message is not None else line
     if raw_level is not None:
         rec.level = normalize_level(raw_level)
