@@ -184,3 +184,29 @@ def test_config_masks_secrets() -> None:
     values = json.loads(result.stdout)
     assert values["loki_token"] == "********"
     assert "very-secret" not in result.stdout
+
+
+def test_patterns_apply_user_overrides_from_the_config_file(tmp_path: Path) -> None:
+    log = tmp_path / "sshd.log"
+    log.write_text(
+        "Failed password for root from 10.0.0.1 port 22 ssh2\n"
+        "Failed password for admin from 10.0.0.9 port 2222 ssh2\n"
+        "order ORD-ABCD shipped\n"
+        "order ORD-WXYZ shipped\n"
+    )
+    plain = json.loads(loglens("patterns", str(log), "--format", "plain", "--json").stdout)
+    assert len(plain) == 4  # two user names and two order ids stay apart by default
+    config = tmp_path / "loglens.yaml"
+    config.write_text(
+        "masks:\n  - name: order_id\n    regex: 'ORD-[A-Z]+'\n"
+        "pattern_overrides:\n  - template: 'Failed password for <*>'\n    action: merge\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", "from loglens.cli.main import run; run()",
+         "patterns", str(log), "--format", "plain", "--json"],
+        capture_output=True, text=True, env={"LOGLENS_CONFIG_FILE": str(config), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    templates = sorted(p["template"] for p in json.loads(result.stdout))
+    assert len(templates) == 2
+    assert "order <*> shipped" in templates
