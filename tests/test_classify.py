@@ -335,13 +335,13 @@ CASES: list[Case] = [
     c(
         '"Unable to schedule pod; no fit; waiting" pod="monitoring/loki-0" err="0/1 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/disk-pressure: }. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."',
         IN,
-        "error/scheduling/kube_scheduler",
+        "error/scheduling/loki",
         SCHED,
     ),
     c(
         '"Unable to schedule pod; no fit; waiting" pod="llm/rag-api-85d9c7f6b4-p9o8i" err="0/2 nodes are available: 2 node(s) had volume node affinity conflict."',
         IN,
-        "error/scheduling/kube_scheduler",
+        "error/scheduling/rag_api",
         SCHED,
     ),
     # ---------------------------------------------------------------- storage
@@ -582,7 +582,7 @@ CASES: list[Case] = [
     c(
         'E1120 10:14:02.000000       1 reflector.go:147] failed to list *v1.Secret: secrets is forbidden: User "system:serviceaccount:cert-manager:cert-manager" cannot list resource "secrets" in API group "" in the namespace "llm"',
         E,
-        "error/auth/cert_manager_controller",
+        "error/auth/cert_manager",
         CERTM,
     ),
     c(
@@ -1346,6 +1346,11 @@ def test_keyword_category_returns_none_without_clue() -> None:
         ("kubelet.service", "kubelet"),
         ("Grafana", "grafana"),
         ("integrations/kubernetes/eventhandler", "eventhandler"),
+        # Generated parts use Kubernetes' vowel-free alphabet, with or without digits.
+        ("orders-api-bztlmzglr-m7whg", "orders_api"),
+        ("llama-server-mxwntfpxg-j2bjz", "llama_server"),
+        ("linkding-sync-stdwj2ndsd-8lbjf", "linkding_sync"),
+        ("cert-manager-cainjector", "cert_manager_cainjector"),
     ],
 )
 def test_normalize_component(text: str, expected: str) -> None:
@@ -1357,3 +1362,47 @@ def test_component_from_labels_skips_generic_container_names() -> None:
     assert component_from_labels({"app": "grafana", "container": "main"}) == "grafana"
     assert component_from_labels({}) is None
     assert component_from_labels(None) is None
+
+
+def test_component_prefers_the_workload_over_a_role_container() -> None:
+    labels = {"pod": "search-api-7c9dbm9gz-x2x4k", "container": "api"}
+    assert component_from_labels(labels) == "search_api"
+    envoy = {"pod": "envoy-default-eg-e41e7b31-6f8d6c8f9b-xk2pq", "container": "envoy"}
+    assert component_from_labels(envoy) == "envoy"
+
+
+def test_kubelet_line_about_a_pod_names_that_pods_workload() -> None:
+    journal = {"node": "node-2", "job": "node/journal", "unit": "kubelet.service"}
+    attrs = {
+        "probeType": "Readiness",
+        "pod": "shop/orders-api-hkmgk8jn5-qwfh7",
+        "containerName": "orders-api",
+        "output": 'Get "http://10.42.1.198:8080/health": context deadline exceeded',
+    }
+    verdict = classify_message("Probe failed", Level.INFO, journal, attrs)
+    assert verdict.category is Category.PROBE_FAILURE
+    assert verdict.component == "orders_api"
+
+
+def test_crashloop_event_names_the_pod_workload_not_the_container() -> None:
+    message = (
+        "Back-off restarting failed container sync in pod "
+        "linkding-sync-stdwj2ndsd-8lbjf_apps(60e75796-3ea1-5637-8d46-a6a33986ab5e)"
+    )
+    verdict = classify_message(message, Level.WARN, {"unit": "kubelet.service"})
+    assert (verdict.category, verdict.component) == (Category.CRASHLOOP, "linkding_sync")
+
+
+def test_kernel_oom_kill_names_a_process_for_triage_to_map() -> None:
+    journal = {"node": "node-2", "job": "node/journal", "unit": "kernel"}
+    kill = classify_message(
+        "Memory cgroup out of memory: Killed process 63840 (uvicorn) total-vm:3239924kB",
+        Level.UNKNOWN,
+        journal,
+    )
+    invoked = classify_message(
+        "uvicorn invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0", Level.UNKNOWN, journal
+    )
+    for verdict in (kill, invoked):
+        assert (verdict.category, verdict.component) == (Category.OOM, "uvicorn")
+        assert verdict.component_source == "process"

@@ -204,3 +204,63 @@ def test_fingerprints_are_stable_and_distinct() -> None:
         Category.OOM, "loki", None
     )
     assert fingerprint(Category.OOM, "llama_server", None).startswith("f-")
+
+
+def test_kernel_oom_kill_is_attributed_to_the_workload_that_restarts_after_it() -> None:
+    kill = _assess(
+        "p-kill",
+        "Memory cgroup out of memory: Killed process <*> (uvicorn)",
+        2,
+        10,
+        Category.OOM,
+        Severity.CRITICAL,
+        "uvicorn",
+        signature="kernel.oom_kill",
+    )
+    kill.component_source = "process"
+    crash = _assess(
+        "p-crash",
+        "Back-off restarting failed container orders-api",
+        90,
+        16,
+        Category.CRASHLOOP,
+        Severity.ERROR,
+        "orders_api",
+        signature="k8s.crashloop",
+    )
+    unrelated = _assess(
+        "p-other",
+        "Back-off restarting failed container sync",
+        30,
+        50,
+        Category.CRASHLOOP,
+        Severity.ERROR,
+        "linkding_sync",
+    )
+    findings = rank_findings([kill, crash, unrelated], window_span_ns=2 * HOUR)
+    assert (findings[0].category, findings[0].component) == ("oom", "orders_api")
+
+
+def test_kernel_oom_kill_of_a_known_workload_keeps_its_name() -> None:
+    kill = _assess(
+        "p-kill",
+        "Killed process <*> (llama-server)",
+        1,
+        10,
+        Category.OOM,
+        Severity.CRITICAL,
+        "llama_server",
+    )
+    kill.component_source = "process"
+    app = _assess("p-app", "slot released", 100, 0, Category.NONE, Severity.INFO, "llama_server")
+    crash = _assess(
+        "p-crash",
+        "Back-off restarting failed container api",
+        20,
+        11,
+        Category.CRASHLOOP,
+        Severity.ERROR,
+        "rag_api",
+    )
+    findings = rank_findings([kill, app, crash], window_span_ns=HOUR)
+    assert {(f.category, f.component) for f in findings} >= {("oom", "llama_server")}

@@ -94,6 +94,7 @@ def assess_slices(
             causes=signature.causes if signature else (),
             caused_by=signature.caused_by if signature else (),
             benign=verdict.benign,
+            component_source=verdict.component_source,
         )
         if assessment.is_problem or LEVEL_ORDER[level] >= LEVEL_ORDER[Level.WARN]:
             assessment.signals = _pattern_signals(

@@ -42,6 +42,9 @@ class LineClass:
     component: str | None
     signature: Signature | None
     benign: bool = False
+    # How the component was found: "process" when it is only a process name a node-level
+    # line (kernel OOM killer) gives, which triage may map to the workload it belongs to.
+    component_source: str = "labels"
 
 
 _INFO_NONE = (Severity.INFO, Category.NONE)
@@ -51,11 +54,16 @@ _INFO_NONE = (Severity.INFO, Category.NONE)
 # --------------------------------------------------------------------------------------
 
 _NON_ALNUM_RE = re.compile(r"[^a-z0-9]+")
-# Deployment pods: <name>-<replicaset hash>-<pod suffix>; the hash always has a digit
-# in practice, which keeps names like `cert-manager-webhook` intact.
-_DEPLOYMENT_POD_RE = re.compile(r"^(.+?)-(?=[a-z0-9]*\d)[a-z0-9]{3,10}-[a-z0-9]{3,5}$")
+# Generated name parts (ReplicaSet hash, pod suffix) use Kubernetes' "safe" alphabet:
+# consonants and digits without vowels, 0, 1 and 3, so they never spell words. That
+# keeps names like `cert-manager-webhook` intact. Hand-written short forms
+# (`llama-server-7d9f-x2x`) still count when the hash holds a digit.
+_SAFE = "[bcdfghjklmnpqrstvwxz2456789]"
+_DEPLOYMENT_POD_RE = re.compile(
+    rf"^(.+?)-(?:{_SAFE}{{5,10}}|(?=[a-z0-9]*\d)[a-z0-9]{{3,10}})-(?:{_SAFE}{{5}}|[a-z0-9]{{3,5}})$"
+)
 _STATEFUL_POD_RE = re.compile(r"^(.+?)-\d+$")
-_DAEMON_POD_RE = re.compile(r"^(.+?)-(?=[a-z]*\d)[a-z0-9]{5}$")
+_DAEMON_POD_RE = re.compile(rf"^(.+?)-(?:(?=[a-z]*\d){_SAFE}{{5}}|(?=[a-z]*\d)[a-z0-9]{{5}})$")
 
 _ALIASES: dict[str, str] = {
     "llama": "llama_server",
@@ -83,18 +91,10 @@ _ALIASES: dict[str, str] = {
 }
 # Static control-plane pods are named <component>-<node name>.
 _PREFIXES = ("kube_apiserver", "kube_controller_manager", "kube_scheduler", "etcd", "coredns")
-_LABEL_KEYS = (
-    "container",
-    "app_kubernetes_io_name",
-    "app.kubernetes.io/name",
-    "app",
-    "k8s_app",
-    "service_name",
-    "service",
-    "unit",
-    "pod",
-    "job",
-)
+# The app label names what a person calls the service; then the pod's workload and the
+# container (see `_pod_or_container`), then what non-Kubernetes shippers set.
+_APP_KEYS = ("app_kubernetes_io_name", "app.kubernetes.io/name", "app", "k8s_app")
+_OTHER_KEYS = ("service_name", "service", "unit", "job")
 # Container names that say nothing about the program; look further.
 _GENERIC_CONTAINERS = frozenset({"app", "main", "server", "container", "controller", "manager"})
 
@@ -121,14 +121,57 @@ def component_from_labels(labels: Mapping[str, str] | None) -> str | None:
     """The component a record's labels name: container, else app, else pod without hash."""
     if not labels:
         return None
-    for key in _LABEL_KEYS:
+    for key in _APP_KEYS:
         value = labels.get(key)
-        if not value or (key == "container" and value.lower() in _GENERIC_CONTAINERS):
-            continue
-        name = normalize_component(value)
-        if name:
+        if value and (name := normalize_component(value)):
+            return name
+    workload = _pod_or_container(labels)
+    if workload:
+        return workload
+    for key in _OTHER_KEYS:
+        value = labels.get(key)
+        if value and (name := normalize_component(value)):
             return name
     return None
+
+
+def _pod_or_container(labels: Mapping[str, str]) -> str | None:
+    """The pod's workload, unless the container is its short name.
+
+    Container names are often a role inside the workload (`api` in `search-api-…`,
+    `sync` in `linkding-sync-…`, `cilium-agent` in `cilium-…`), so the workload names
+    the service better. When the workload starts with the container's name (`envoy` in
+    `envoy-default-eg-e41e7b31-…`), the container is the cleaner name.
+    """
+    pod = labels.get("pod")
+    container = labels.get("container")
+    workload = normalize_component(pod) if pod else ""
+    if not container or container.lower() in _GENERIC_CONTAINERS:
+        return workload or None
+    name = normalize_component(container)
+    if not workload or (name and workload.startswith(name + "_")):
+        return name or workload or None
+    return workload
+
+
+# A pod a node-level agent or controller speaks about: klog `pod="ns/name"`, the
+# kubelet's `pod=name_ns(uid)`, an event's `in pod name_ns(uid)`.
+_POD_MENTION_RE = re.compile(
+    r'(?:\bpod=|\bin pod )"?(?:[a-z0-9][a-z0-9-]*/)?(?P<pod>[a-z0-9][a-z0-9.-]*[a-z0-9])'
+    r'(?=[_"\s(,]|$)'
+)
+_POD_ATTR_KEYS = ("pod", "pod_name", "k8s.pod.name", "k8s_pod_name", "podName")
+
+
+def mentioned_pod_workload(text: str, attrs: Mapping[str, Any] | None) -> str | None:
+    """The workload of a pod a line is about (structured `pod` attr, or `pod=` in the text)."""
+    if attrs:
+        for key in _POD_ATTR_KEYS:
+            value = attrs.get(key)
+            if isinstance(value, str) and value:
+                return normalize_component(value)
+    found = _POD_MENTION_RE.search(text)
+    return normalize_component(found.group("pod")) if found is not None else None
 
 
 # --------------------------------------------------------------------------------------
@@ -308,6 +351,10 @@ def match_text(message: str, attrs: Mapping[str, Any] | None) -> str:
     if not attrs:
         return message
     parts = [message]
+    probe = attrs.get("probeType")
+    if isinstance(probe, str) and probe and message.lower().startswith("probe "):
+        # klog's structured `"Probe failed" probeType="Readiness"` -> `Readiness probe failed`.
+        parts[0] = f"{probe} probe {message[6:]}"
     for key in _DETAIL_KEYS:
         value = attrs.get(key)
         if isinstance(value, str) and value and value not in message:
@@ -328,10 +375,28 @@ def classify_message(
     event = _event_of(attrs)
     signature = (catalog or default_catalog()).match(text, labels)
     if signature is not None:
-        return _from_signature(signature, text, level, labels, event)
+        return _from_signature(signature, text, level, labels, attrs, event)
     severity, category = _without_signature(text, level, labels, attrs, event)
-    component = (_event_component(event) if event else None) or component_from_labels(labels)
-    return LineClass(severity, category, component, None)
+    return LineClass(severity, category, _line_component(text, labels, attrs, event), None)
+
+
+def _line_component(
+    text: str,
+    labels: Mapping[str, str] | None,
+    attrs: Mapping[str, Any] | None,
+    event: _Event | None,
+) -> str | None:
+    """Where a line without a signature points: event object, pod spoken about, labels."""
+    if event is not None:
+        from_event = _event_component(event)
+        if from_event:
+            return from_event
+    if not (labels and labels.get("pod")):
+        # A node-level agent (kubelet in the journal) speaking about a pod.
+        mentioned = mentioned_pod_workload(text, attrs)
+        if mentioned:
+            return mentioned
+    return component_from_labels(labels)
 
 
 def _from_signature(
@@ -339,9 +404,10 @@ def _from_signature(
     text: str,
     level: Level,
     labels: Mapping[str, str] | None,
+    attrs: Mapping[str, Any] | None,
     event: _Event | None,
 ) -> LineClass:
-    component = _signature_component(signature, text, labels, event)
+    component, source = _signature_component(signature, text, labels, attrs, event)
     if signature.benign:
         return LineClass(Severity.INFO, Category.NONE, component, signature, benign=True)
     severity = signature.severity
@@ -350,25 +416,32 @@ def _from_signature(
         # itself logged below error: trust the program's judgement.
         severity = min_severity(severity, Severity.WARN)
     severity = adjust_for_wording(severity, text, signature.category)
-    return LineClass(severity, signature.category, component, signature)
+    return LineClass(severity, signature.category, component, signature, component_source=source)
 
 
 def _signature_component(
     signature: Signature,
     text: str,
     labels: Mapping[str, str] | None,
+    attrs: Mapping[str, Any] | None,
     event: _Event | None,
-) -> str | None:
+) -> tuple[str | None, str]:
+    """Most specific first: the event's object, a pod the line is about, the captured name."""
     captured = signature.matched_component(text)
-    if captured:
-        return normalize_component(captured)
-    if not signature.component_from_labels:
-        return signature.component
-    if event is not None:
+    if not captured and not signature.component_from_labels:
+        return signature.component, "signature"
+    if event is not None and event.object_kind != "Node":
         from_event = _event_component(event)
         if from_event:
-            return from_event
-    return component_from_labels(labels)
+            return from_event, "event"
+    mentioned = mentioned_pod_workload(text, attrs)
+    if mentioned:
+        return mentioned, "pod"
+    if captured:
+        # Outside a pod (kernel, node events) the captured name is a process, not a workload.
+        in_pod = labels is not None and "pod" in labels and event is None
+        return normalize_component(captured), "captured" if in_pod else "process"
+    return _line_component(text, labels, attrs, event), "labels"
 
 
 def _without_signature(

@@ -26,6 +26,7 @@ from loglens.model import (
     Severity,
     format_ts,
 )
+from loglens.triage.attribute import attribute_process_kills
 from loglens.triage.causal import category_causes
 
 SEVERITY_WEIGHT = {
@@ -84,6 +85,8 @@ class Assessment:
     caused_by: Sequence[str] = ()
     benign: bool = False
     signals: list[Signal] = field(default_factory=list)
+    # "process" when the component is only a process name from a node-level line.
+    component_source: str = "labels"
 
     @property
     def is_problem(self) -> bool:
@@ -305,6 +308,9 @@ def rank_findings(
     max_findings: int = 20,
 ) -> list[Finding]:
     """Findings from the problem patterns, most urgent (root cause first) at rank 1."""
+    attribute_process_kills(
+        assessments, horizon_ns=max(15 * 60 * 1_000_000_000, window_span_ns // 12)
+    )
     groups: dict[tuple[Category, str], _Group] = {}
     for assessment in assessments:
         if not assessment.is_problem:
