@@ -425,7 +425,7 @@ CASES: list[Case] = [
     c(
         'level=error ts=2026-11-20T10:14:02Z msg="search failed" err="Post \\"http://qdrant.search.svc:6333/collections/docs/points/search\\": dial tcp 10.96.22.4:6333: connect: connection refused"',
         E,
-        "error/network/rag_api",
+        "error/dependency/qdrant",
         RAG,
     ),
     c("ConnectionRefusedError: [Errno 111] Connection refused", E, "error/network/rag_api", RAG),
@@ -440,7 +440,7 @@ CASES: list[Case] = [
     c(
         "read tcp 10.244.1.17:41222->10.96.22.4:6333: read: connection reset by peer",
         W,
-        "warn/network/api",
+        "warn/dependency/qdrant",
         API,
     ),
     c("dial tcp 10.244.3.9:9095: connect: no route to host", E, "error/network/loki", LOKI),
@@ -736,19 +736,19 @@ CASES: list[Case] = [
     c(
         'logger=tsdb.loki endpoint=queryData pluginId=loki dsName=Loki t=2026-11-20T10:14:02Z level=error msg="Query data error" error="Get \\"http://loki-gateway/loki/api/v1/query_range\\": dial tcp 10.96.12.3:80: connect: connection refused"',
         E,
-        "error/dependency/grafana",
+        "error/dependency/loki",
         GRAFANA,
     ),
     c(
         'level=error component=client host=loki:3100 msg="final error sending batch" status=500 tenant= error="server returned HTTP status 500 Internal Server Error (500)"',
         E,
-        "error/dependency/alloy",
+        "error/dependency/loki",
         ALLOY,
     ),
     c(
         'ts=2026-11-20T10:14:02Z level=warn msg="error sending batch, will retry" component=client host=loki-gateway.monitoring.svc status=-1 error="Post \\"http://loki-gateway.monitoring.svc/loki/api/v1/push\\": dial tcp 10.96.1.2:80: connect: connection refused"',
         W,
-        "warn/dependency/alloy",
+        "warn/dependency/loki",
         ALLOY,
     ),
     c(
@@ -760,7 +760,7 @@ CASES: list[Case] = [
     c(
         "Transient error StatusCode.UNAVAILABLE encountered while exporting traces to otel-collector.observability.svc:4317, retrying in 2s.",
         W,
-        "warn/dependency/rag_api",
+        "warn/dependency/otel_collector",
         RAG,
     ),
     c(
@@ -1135,13 +1135,13 @@ CASES: list[Case] = [
     c(
         'level=warn msg="connection to qdrant failed, retrying" attempt=2/5 err="dial tcp 10.96.22.4:6333: connect: connection refused"',
         W,
-        "warn/network/rag_api",
+        "warn/dependency/qdrant",
         RAG,
     ),
     c(
         'level=error msg="giving up connecting to qdrant after 5 attempts" err="dial tcp 10.96.22.4:6333: connect: connection refused"',
         E,
-        "critical/network/rag_api",
+        "critical/dependency/qdrant",
         RAG,
     ),
     c(

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 
 from loglens.analysis.slices import Slice
-from loglens.detect.classify import classify_message
+from loglens.detect.classify import LineClass, classify_message
 from loglens.detect.signals import Signal, error_rate_rising, is_burst, robust_spike
 from loglens.model import LEVEL_ORDER, Level
 from loglens.parsing.redact import default_redactor
@@ -35,6 +35,19 @@ def _facts(pattern: Pattern, level: Level, part: Slice) -> PatternFacts:
         examples=[Example(r.ts, r.labels, redact(r.line)) for r in part.examples],
         labels={key: sorted(values) for key, values in pattern.labels.items()},
     )
+
+
+def _explanation(verdict: LineClass) -> tuple[str | None, str | None]:
+    """Title and root cause: the signature's, naming the upstream when a call to one failed."""
+    signature = verdict.signature
+    title = signature.title if signature else None
+    root_cause = signature.root_cause if signature else None
+    if verdict.upstream is None:
+        return title, root_cause
+    what = verdict.upstream.replace("_", "-")
+    title = f"{what} unavailable" + (f": {title}" if title else "")
+    lead = f"Calls to the upstream dependency {what} fail (connection refused or errors)."
+    return title, f"{lead} {root_cause}" if root_cause else lead
 
 
 def _pattern_signals(
@@ -82,14 +95,15 @@ def assess_slices(
         head = part.examples[0]
         verdict = classify_message(head.message or head.line, level, head.labels, head.attrs)
         signature = verdict.signature
+        title, root_cause = _explanation(verdict)
         assessment = Assessment(
             facts=_facts(pattern, level, part),
             severity=verdict.severity,
             category=verdict.category,
             component=verdict.component or "unknown",
             signature_id=signature.id if signature else None,
-            title=signature.title if signature else None,
-            root_cause=signature.root_cause if signature else None,
+            title=title,
+            root_cause=root_cause,
             action=signature.action if signature else None,
             causes=signature.causes if signature else (),
             caused_by=signature.caused_by if signature else (),

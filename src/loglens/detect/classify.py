@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from loglens.detect.catalog import Signature, SignatureCatalog, default_catalog
@@ -30,6 +30,7 @@ from loglens.detect.severity import (
     reports_failure,
     severity_from_level,
 )
+from loglens.detect.upstream import call_failed, named_upstream
 from loglens.model import Category, Level, Severity
 
 
@@ -42,6 +43,8 @@ class LineClass:
     component: str | None
     signature: Signature | None
     benign: bool = False
+    # The named upstream a failing call went to, when the line is about one.
+    upstream: str | None = None
     # How the component was found: "process" when it is only a process name a node-level
     # line (kernel OOM killer) gives, which triage may map to the workload it belongs to.
     component_source: str = "labels"
@@ -284,6 +287,8 @@ _KEYWORD_CATEGORIES: tuple[tuple[re.Pattern[str], Category], ...] = tuple(
         (r"crashloop|back-off restarting|restarting failed container", Category.CRASHLOOP),
         (r"image ?pull|pull(?:ing)? image|manifest unknown", Category.IMAGE_PULL),
         (r"\b(?:liveness|readiness|startup) probe|probe failed", Category.PROBE_FAILURE),
+        # aiohttp's "Cannot connect to host h:443 ssl:default" is a connect failure, not TLS.
+        (r"cannot connect to host|connect call failed|connection refused", Category.NETWORK),
         (r"\bx509\b|certificate|\btls\b|\bssl\b|handshake", Category.TLS),
         (r"no such host|nxdomain|servfail|\bdns\b|name resolution|resolv", Category.DNS),
         (
@@ -375,9 +380,31 @@ def classify_message(
     event = _event_of(attrs)
     signature = (catalog or default_catalog()).match(text, labels)
     if signature is not None:
-        return _from_signature(signature, text, level, labels, attrs, event)
-    severity, category = _without_signature(text, level, labels, attrs, event)
-    return LineClass(severity, category, _line_component(text, labels, attrs, event), None)
+        verdict = _from_signature(signature, text, level, labels, attrs, event)
+    else:
+        severity, category = _without_signature(text, level, labels, attrs, event)
+        component = _line_component(text, labels, attrs, event)
+        verdict = LineClass(severity, category, component, None)
+    return _route_to_upstream(verdict, text)
+
+
+# Categories a failing call to a named upstream is reported under before routing.
+_CALL_CATEGORIES = frozenset({Category.NETWORK, Category.DEPENDENCY, Category.APPLICATION_ERROR})
+
+
+def _route_to_upstream(verdict: LineClass, text: str) -> LineClass:
+    """A failing call to a named upstream is that dependency's problem (taxonomy rule)."""
+    if verdict.benign or verdict.category not in _CALL_CATEGORIES:
+        return verdict
+    if verdict.category is not Category.DEPENDENCY and not call_failed(text):
+        return verdict
+    upstream = named_upstream(text)
+    if upstream is None:
+        return verdict
+    name = normalize_component(upstream)
+    if not name or name == verdict.component or name == "kube_apiserver":
+        return verdict
+    return replace(verdict, category=Category.DEPENDENCY, component=name, upstream=name)
 
 
 def _line_component(
