@@ -152,13 +152,13 @@ CASES: list[Case] = [
     c(
         "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 1.50 GiB. GPU 0 has a total capacity of 11.72 GiB of which 812.00 MiB is free.",
         E,
-        "critical/oom/rag_api",
+        "error/oom/rag_api",
         RAG,
     ),
     c(
         'Exception in thread "kafka-consumer-1" java.lang.OutOfMemoryError: Java heap space',
         E,
-        "critical/oom/orders",
+        "error/oom/orders",
         ORDERS,
     ),
     c(
@@ -184,7 +184,7 @@ CASES: list[Case] = [
     c(
         "MemoryError: Unable to allocate 3.20 GiB for an array with shape (429496730,) and data type float64",
         E,
-        "critical/oom/rag_api",
+        "error/oom/rag_api",
         RAG,
     ),
     # ---------------------------------------------------------------- crashloop
@@ -286,7 +286,7 @@ CASES: list[Case] = [
     c(
         'Startup probe failed: Get "http://10.244.2.8:8080/health": dial tcp 10.244.2.8:8080: connect: connection refused',
         W,
-        "error/probe_failure/llama_server",
+        "warn/probe_failure/llama_server",
         LLAMA,
     ),
     c(
@@ -600,7 +600,7 @@ CASES: list[Case] = [
     c(
         '{"level":"error","msg":"oidc: token is expired (Token Expiry: 2026-11-20 09:00:00 +0000 UTC)","logger":"auth"}',
         E,
-        "error/auth/grafana",
+        "warn/auth/grafana",
         GRAFANA,
     ),
     c(
@@ -634,7 +634,7 @@ CASES: list[Case] = [
     c(
         "failed parsing config: /etc/loki/config.yaml: yaml: unmarshal errors:\n  line 31: field max_look_back_period not found in type config.ChunkStoreConfig",
         E,
-        "error/config/loki",
+        "critical/config/loki",
         LOKI,
     ),
     c(
@@ -832,7 +832,7 @@ CASES: list[Case] = [
     c(
         "srv    send_error: task id = 42, error: the request exceeds the available context size, try increasing it",
         E,
-        "error/limit_exceeded/llama_server",
+        "warn/limit_exceeded/llama_server",
         LLAMA,
     ),
     c(
@@ -850,7 +850,7 @@ CASES: list[Case] = [
     c(
         'Per stream rate limit exceeded (limit: 3MB/sec) while attempting to ingest for stream \'{app="api", namespace="default"}\' totaling 524288B, consider splitting a stream via additional labels or contact your Loki administrator to see if the limit can be increased',
         W,
-        "error/limit_exceeded/loki",
+        "warn/limit_exceeded/loki",
         LOKI,
     ),
     c(
@@ -882,7 +882,7 @@ CASES: list[Case] = [
     c(
         '{"error":{"code":400,"message":"the request exceeds the available context size, try increasing it","type":"exceed_context_size_error","n_prompt_tokens":9211,"n_ctx":8192}}',
         E,
-        "error/limit_exceeded/llama_server",
+        "warn/limit_exceeded/llama_server",
         RAG,
     ),
     # ---------------------------------------------------------------- node
@@ -1063,7 +1063,7 @@ CASES: list[Case] = [
     c(
         "panic: runtime error: invalid memory address or nil pointer dereference\n[signal SIGSEGV: segmentation violation code=0x1 addr=0x18 pc=0x6f1c2a]\n\ngoroutine 1 [running]:\nmain.(*Server).handle(0x0)",
         F,
-        "critical/application_error/api",
+        "error/application_error/api",
         API,
     ),
     c("fatal error: concurrent map writes", F, "critical/application_error/api", API),
@@ -1406,3 +1406,18 @@ def test_kernel_oom_kill_names_a_process_for_triage_to_map() -> None:
     for verdict in (kill, invoked):
         assert (verdict.category, verdict.component) == (Category.OOM, "uvicorn")
         assert verdict.component_source == "process"
+
+
+def test_failure_words_inside_quoted_data_do_not_raise_an_info_line() -> None:
+    line = (
+        'level=info caller=metrics.go:237 component=frontend query="{namespace=\\"db\\"} '
+        '|= \\"error\\"" query_type=filter'
+    )
+    verdict = classify_message(line, Level.INFO, {"pod": "loki-0"})
+    assert (verdict.severity, verdict.category) == (Severity.INFO, Category.NONE)
+
+
+def test_duplicate_key_errors_from_postgres_are_benign() -> None:
+    line = 'ERROR:  duplicate key value violates unique constraint "idempotency_keys_pkey"'
+    verdict = classify_message(line, Level.ERROR, {"pod": "postgres-0"})
+    assert verdict.benign and verdict.category is Category.NONE

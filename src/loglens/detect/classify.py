@@ -487,9 +487,17 @@ def _without_signature(
     return _from_level_and_wording(text, level)
 
 
+# Quoted values of data keys (`query="... |= \"error\""`, a path, user input) are what the
+# line reports about, not its verdict; message and error keys keep theirs.
+_QUOTED_RE = re.compile(
+    r'\b(?!(?:msg|message|err|error|reason)=)[\w.]+="(?:[^"\\]|\\.)*"', re.IGNORECASE
+)
+
+
 def _from_level_and_wording(text: str, level: Level) -> tuple[Severity, Category]:
     severity = severity_from_level(level)
-    failing = reports_failure(text)
+    explicit_low = level in (Level.INFO, Level.DEBUG, Level.TRACE)
+    failing = reports_failure(_QUOTED_RE.sub(" ", text) if explicit_low else text)
     if severity is Severity.INFO:
         if not failing:
             return _INFO_NONE
