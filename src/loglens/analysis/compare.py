@@ -9,7 +9,7 @@ side: those whose fingerprint appears only in the later window are reported.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from loglens.analysis.analyze import feed_source, miner_for
 from loglens.analysis.assess import assess_slices
@@ -17,14 +17,18 @@ from loglens.analysis.pipeline import StageTimer, WindowCounters
 from loglens.analysis.slices import Slice, SliceTracker
 from loglens.analysis.summary import summarize_diff
 from loglens.config import Settings
-from loglens.detect.rates import Change, compare_rates
+from loglens.detect.classify import classify_message
+from loglens.detect.rates import Change, RateChange, compare_rates
 from loglens.model import (
+    SEVERITY_ORDER,
+    Category,
     Diff,
     DiffPattern,
     DiffSide,
     Finding,
     Level,
     LogRecord,
+    Severity,
     SourceInfo,
     Stats,
     Window,
@@ -76,6 +80,22 @@ class _Side:
                 lines.extend(redact(r.line) for r in part.examples)
         return lines[:MAX_DIFF_EXAMPLES]
 
+    def urgency(self, pid: str) -> Severity | None:
+        """The severity of the pattern's most urgent problem slice here, None if none is one."""
+        worst: Severity | None = None
+        for (slice_pid, level), part in self.slices.items():
+            if slice_pid != pid or not part.examples:
+                continue
+            head = part.examples[0]
+            verdict = classify_message(head.message or head.line, level, head.labels, head.attrs)
+            if verdict.benign or verdict.category is Category.NONE:
+                continue
+            if SEVERITY_ORDER[verdict.severity] < SEVERITY_ORDER[Severity.WARN]:
+                continue
+            if worst is None or SEVERITY_ORDER[verdict.severity] > SEVERITY_ORDER[worst]:
+                worst = verdict.severity
+        return worst
+
     def to_model(self, pattern_count: int) -> DiffSide:
         start, end = self.bounds
         stats = self.source.stats
@@ -97,6 +117,28 @@ class _Side:
                 stage_ms=self.timer.as_ms(),
             ),
         )
+
+
+def _heading(
+    change: RateChange, n_before: int, n_after: int, urgency: Severity | None
+) -> RateChange:
+    """Where a pattern goes: problem patterns appear and vanish; ordinary lines only change rate.
+
+    Info lines starting or stopping (a job, a request type) are ordinary churn, so only
+    patterns that report a problem (`urgency` not None) are listed as new or gone. An
+    error that never occurred before is new however rare: one OOM kill is news.
+    """
+    if change.change in (Change.NEW, Change.GONE) and urgency is None:
+        return replace(change, change=Change.UNCHANGED)
+    if (
+        change.change is Change.UNCHANGED
+        and n_before == 0
+        and n_after > 0
+        and urgency is not None
+        and SEVERITY_ORDER[urgency] >= SEVERITY_ORDER[Severity.ERROR]
+    ):
+        return replace(change, change=Change.NEW)
+    return change
 
 
 def _findings(side: _Side, pattern_set: PatternSet, settings: Settings) -> list[Finding]:
@@ -138,10 +180,15 @@ def compare(
         n_before, n_after = counts_before.get(pattern.id, 0), counts_after.get(pattern.id, 0)
         if n_before == 0 and n_after == 0:
             continue
-        change = compare_rates(n_before, n_after, side_before.seconds, side_after.seconds)
+        newer = side_after if n_after else side_before
+        change = _heading(
+            compare_rates(n_before, n_after, side_before.seconds, side_after.seconds),
+            n_before,
+            n_after,
+            newer.urgency(pattern.id),
+        )
         if change.change is Change.UNCHANGED:
             continue
-        newer = side_after if n_after else side_before
         entry = DiffPattern(
             id=pattern.id,
             template=default_redactor().redact(pattern.template),
