@@ -171,8 +171,8 @@ class Stats(_Out):
     lines: int = 0
     bytes: int = 0
     patterns: int = 0
-    skipped: int = Field(0, description="malformed records skipped with --skip-bad")
-    outside_window: int = Field(0, description="records read but outside the asked window")
+    skipped: int = Field(default=0, description="malformed records skipped with --skip-bad")
+    outside_window: int = Field(default=0, description="records read but outside the asked window")
     formats: dict[str, int] = Field(default_factory=dict, description="records per detected format")
     levels: dict[str, int] = Field(default_factory=dict, description="records per level")
     stage_ms: dict[str, float] = Field(default_factory=dict, description="wall time per stage")

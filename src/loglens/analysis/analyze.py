@@ -50,11 +50,11 @@ class MinedWindow:
 
 def miner_for(settings: Settings, window: TimeWindow | None) -> PatternMiner:
     bucket_ns = bucket_ns_for_window(window.duration_ns) if window else DEFAULT_BUCKET_NS
-    overrides = load_overrides(settings.config_file) if settings.config_file else None
-    config = MinerConfig(bucket_ns=bucket_ns)
-    if overrides is not None:
-        config = MinerConfig(bucket_ns=bucket_ns, overrides=overrides)
-    return PatternMiner(config)
+    if settings.config_file:
+        return PatternMiner(
+            MinerConfig(bucket_ns=bucket_ns, overrides=load_overrides(settings.config_file))
+        )
+    return PatternMiner(MinerConfig(bucket_ns=bucket_ns))
 
 
 def feed_source(

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 
 from loglens.analysis.slices import Slice
 from loglens.detect.classify import LineClass, classify_message
-from loglens.detect.signals import Signal, error_rate_rising, is_burst, robust_spike
+from loglens.detect.signals import Signal, error_rate_rising, is_burst, novelty, robust_spike
 from loglens.model import LEVEL_ORDER, Level
 from loglens.parsing.redact import default_redactor
 from loglens.patterns.patternset import Pattern, PatternSet
@@ -61,8 +61,6 @@ def _pattern_signals(
 ) -> list[Signal]:
     signals: list[Signal] = []
     if last_seen is not None:
-        from loglens.detect.signals import novelty
-
         seen = novelty(last_seen(pattern.id), window_start_ns)
         if seen is not None:
             signals.append(seen)

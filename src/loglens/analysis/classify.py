@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from loglens.analysis.analyze import miner_for
 from loglens.config import Settings
 from loglens.detect.classify import classify_message
 from loglens.model import Classification, Level, LogRecord, ReadStats
 from loglens.parsing.formats import parse_batch
-from loglens.patterns.miner import PatternMiner
 from loglens.sources.base import LogSource
 from loglens.sources.memory import RecordsSource
 from loglens.sources.window import TimeWindow
@@ -45,7 +45,8 @@ def classify(
     source: LogSource, *, settings: Settings, window: TimeWindow | None = None
 ) -> Iterator[Classification]:
     """Classify every record of `source` (inside `window`); patterns come from the same records."""
-    miner = PatternMiner()
+    # The same miner settings as `analyze`, so user masks and overrides give the same ids.
+    miner = miner_for(settings, window)
     stats: ReadStats = source.stats
     cache: dict[tuple[str, Level], tuple[str, str, str | None, str | None]] = {}
     pending: list[tuple[list[int], list[tuple[str, str, str | None, str | None]]]] = []

@@ -9,7 +9,7 @@ side: those whose fingerprint appears only in the later window are reported.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from loglens.analysis.analyze import feed_source, miner_for
 from loglens.analysis.assess import assess_slices
@@ -52,6 +52,7 @@ class _Side:
     slices: dict[tuple[str, Level], Slice]
     counters: WindowCounters
     timer: StageTimer
+    by_pattern: dict[str, list[tuple[Level, Slice]]] = field(default_factory=dict)
 
     @property
     def bounds(self) -> tuple[int, int]:
@@ -66,25 +67,24 @@ class _Side:
         start, end = self.bounds
         return max((end - start) / 1e9, 1.0)
 
+    def __post_init__(self) -> None:
+        # Each pattern's slices, indexed once: the lookups below run for every pattern.
+        for (pid, level), part in self.slices.items():
+            self.by_pattern.setdefault(pid, []).append((level, part))
+
     def counts(self) -> dict[str, int]:
-        totals: dict[str, int] = {}
-        for (pid, _level), part in self.slices.items():
-            totals[pid] = totals.get(pid, 0) + part.count
-        return totals
+        return {pid: sum(part.count for _, part in parts) for pid, parts in self.by_pattern.items()}
 
     def examples(self, pid: str) -> list[str]:
         redact = default_redactor().redact
-        lines: list[str] = []
-        for (slice_pid, _level), part in self.slices.items():
-            if slice_pid == pid:
-                lines.extend(redact(r.line) for r in part.examples)
+        lines = [redact(r.line) for _, part in self.by_pattern.get(pid, ()) for r in part.examples]
         return lines[:MAX_DIFF_EXAMPLES]
 
     def urgency(self, pid: str) -> Severity | None:
         """The severity of the pattern's most urgent problem slice here, None if none is one."""
         worst: Severity | None = None
-        for (slice_pid, level), part in self.slices.items():
-            if slice_pid != pid or not part.examples:
+        for level, part in self.by_pattern.get(pid, ()):
+            if not part.examples:
                 continue
             head = part.examples[0]
             verdict = classify_message(head.message or head.line, level, head.labels, head.attrs)
