@@ -95,6 +95,39 @@ class Settings(BaseSettings):
     llm_url: str | None = None
     llm_api_key: SecretStr | None = None
     model_path: Path | None = None
+    # Model name sent to the server (llama-server ignores it; Ollama/vLLM need it).
+    llm_model: str | None = None
+    # Context size: for `local` the n_ctx to load with; for `openai` an override of /props.
+    llm_context: int | None = None
+    # Tokens the model may generate per extraction / per summary.
+    llm_max_tokens: int = 512
+    # Findings the LLM refines (most urgent first); the rest keep the rules answer.
+    llm_top_k: int = 5
+    # Seconds per model call, and for the whole LLM step of one report.
+    llm_timeout_s: float = 120.0
+    llm_report_timeout_s: float = 600.0
+    # Concurrent calls; default: the server's slot count (/props), 1 for `local`.
+    llm_slots: int | None = None
+    # Attempts per call on connection errors, with exponential backoff.
+    llm_max_attempts: int = 3
+    # CPU threads for the `local` backend (default: llama.cpp's choice).
+    llm_threads: int | None = None
+
+    # --- Retrieval --------------------------------------------------------------------
+    # auto: on when the retrieval extra (embedder + store) is installed; on: required; off.
+    retrieval: Literal["auto", "on", "off"] = "auto"
+    # lancedb: embedded, under data_dir; qdrant: a Qdrant server at qdrant_url.
+    vector_backend: Literal["lancedb", "qdrant"] = "lancedb"
+    qdrant_url: str | None = None
+    qdrant_api_key: SecretStr | None = None
+    # local: all-MiniLM-L6-v2 in-process; openai: /v1/embeddings at embed_url.
+    embed_backend: Literal["local", "openai"] = "local"
+    embed_url: str | None = None
+    embed_model: str = "all-MiniLM-L6-v2"
+    # Extra runbook notes (Markdown) indexed as knowledge beside the package's own.
+    knowledge_dir: Path | None = None
+    # Related items attached per finding and kind.
+    retrieval_top_k: int = 3
 
     @field_validator("max_window")
     @classmethod
@@ -105,7 +138,7 @@ class Settings(BaseSettings):
             raise ValueError(str(exc)) from exc
         return value
 
-    @field_validator("loki_url", "llm_url")
+    @field_validator("loki_url", "llm_url", "qdrant_url", "embed_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
         if value is None or value == "":
@@ -127,6 +160,21 @@ class Settings(BaseSettings):
     def eval_db(self) -> Path:
         """SQLite file of stored evaluation runs."""
         return self.data_dir / "eval.sqlite"
+
+    @property
+    def vector_dir(self) -> Path:
+        """LanceDB dataset of the embedded vector store."""
+        return self.data_dir / "vectors"
+
+    @property
+    def llm_cache_db(self) -> Path:
+        """SQLite cache of LLM extraction results."""
+        return self.data_dir / "llm-cache.sqlite"
+
+    @property
+    def embed_cache_db(self) -> Path:
+        """SQLite cache of embeddings, keyed by text hash and model."""
+        return self.data_dir / "embed-cache.sqlite"
 
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -185,10 +185,15 @@ class EvidenceLine(_Out):
 
 
 class RelatedItem(_Out):
-    kind: str
+    """Something retrieval found for a finding: knowledge, a past incident, a pattern."""
+
+    kind: Literal["knowledge", "incident", "pattern", "signature_hint"]
     id: str
     title: str = ""
-    score: float = 0.0
+    score: float = Field(default=0.0, description="similarity or fused rank score, higher is closer")
+    text: str = Field(default="", description="the retrieved text (a chunk, a root cause), redacted")
+    source: str | None = Field(default=None, description="file, signature id or report it came from")
+    seen: str | None = Field(default=None, description="when an incident or pattern was last seen")
 
 
 class Finding(_Out):
@@ -211,6 +216,10 @@ class Finding(_Out):
     confidence: float = 0.0
     signals: list[str] = Field(default_factory=list, description="anomaly signals that fired")
     related: list[RelatedItem] = Field(default_factory=list)
+    llm_notes: list[str] = Field(
+        default_factory=list,
+        description="what the LLM step did to this finding: grounding drops, repair, fallback",
+    )
 
 
 class PatternOut(_Out):
@@ -231,7 +240,23 @@ class LlmInfo(_Out):
     model: str | None = None
     used: bool = False
     fallback_reason: str | None = None
-    prompt_version: str | None = None
+    prompt_version: str | None = Field(default=None, description="prompt ids with content hashes")
+    context_size: int | None = None
+    calls: int = Field(default=0, description="model calls made (cache hits excluded)")
+    cache_hits: int = 0
+    findings_explained: int = 0
+    tokens_prompt: int = 0
+    tokens_generated: int = 0
+    tokens_per_s: float | None = None
+    latency_ms: float | None = Field(default=None, description="wall time of the LLM step")
+
+
+class RetrievalInfo(_Out):
+    used: bool = False
+    store: str | None = Field(default=None, description="lancedb or qdrant, with its location")
+    embedder: str | None = None
+    reason: str | None = Field(default=None, description="why retrieval was skipped, if it was")
+    latency_ms: float | None = None
 
 
 class Report(_Out):
@@ -243,6 +268,7 @@ class Report(_Out):
     patterns: list[PatternOut] = Field(default_factory=list)
     summary: str | None = None
     llm: LlmInfo = Field(default_factory=LlmInfo)
+    retrieval: RetrievalInfo = Field(default_factory=RetrievalInfo)
     warnings: list[str] = Field(
         default_factory=list, description="what did not work but did not stop the analysis"
     )
