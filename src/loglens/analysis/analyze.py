@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from loglens.analysis.assess import LastSeen, assess_slices
+from loglens.analysis.enrich import TokenCallback, enrich_report
 from loglens.analysis.history import PatternHistory
 from loglens.analysis.pipeline import (
     Progress,
@@ -177,11 +178,13 @@ def analyze(
     window: TimeWindow | None = None,
     progress: ProgressCallback | None = None,
     history: PatternHistory | None = None,
+    on_summary_token: TokenCallback | None = None,
 ) -> Report:
     """Read `source` (restricted to `window` when given) and build the report.
 
     With `history`, patterns get novelty signals against earlier windows and this
-    window is recorded afterwards.
+    window is recorded afterwards. Retrieval and the LLM run last (`enrich_report`);
+    `on_summary_token` receives an LLM-written summary as it streams.
     """
     started = time.perf_counter()
     mined = mine_window(source, settings=settings, window=window, progress=progress)
@@ -202,6 +205,7 @@ def analyze(
         )
     for warning in getattr(source, "warnings", []):
         report.warnings.append(str(warning))
+    enrich_report(report, settings=settings, on_summary_token=on_summary_token)
     return report
 
 

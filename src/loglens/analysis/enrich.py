@@ -1,0 +1,26 @@
+"""The optional stages after ranking: retrieval, then the LLM.
+
+`analyze` and `compare` call these once the deterministic report is complete.
+Each stage only adds to the report (related items, refined findings, a written
+summary) and records in `report.retrieval` / `report.llm` what it did or why it
+was skipped; neither may fail the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from loglens.config import Settings
+from loglens.model import Report
+
+# Receives the LLM summary token by token, so the CLI and the API can show it live.
+TokenCallback = Callable[[str], None]
+
+
+def enrich_report(
+    report: Report, *, settings: Settings, on_summary_token: TokenCallback | None = None
+) -> None:
+    """Attach retrieved context to the top findings, then let the LLM refine them."""
+    # retrieval: loglens.retrieval (the retrieval issue) adds its step here
+    # llm: loglens.llm (the LLM issue) adds its step here
+    del report, settings, on_summary_token
