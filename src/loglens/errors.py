@@ -10,6 +10,8 @@ the HTTP API to a problem+json status, in one place each::
     ├── SourceError         exit 4   a log source (Loki, a file) could not be read
     │   └── SourceUnavailableError   the source did not answer at all
     └── BackendError        exit 5   an optional backend (LLM, vector store) failed
+        ├── RetrievalUnavailableError  the embedder (extra, model, server) is unavailable
+        └── StoreUnavailableError      the vector store cannot be opened or reached
 """
 
 from __future__ import annotations
@@ -69,3 +71,19 @@ class BackendError(LogLensError):
     exit_code = 5
     http_status = 502
     title = "backend error"
+
+
+class RetrievalUnavailableError(BackendError):
+    """The embedder cannot run: the retrieval extra or the model files are missing, or the
+    embeddings server did not answer. Callers continue without retrieval."""
+
+    http_status = 503
+    title = "retrieval unavailable"
+
+
+class StoreUnavailableError(BackendError):
+    """The vector store cannot be opened or used: a locked, unwritable or corrupt dataset,
+    or an unreachable Qdrant server. Callers continue without retrieval."""
+
+    http_status = 503
+    title = "vector store unavailable"
