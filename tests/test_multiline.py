@@ -112,7 +112,39 @@ def test_generic_indented_continuation_keeps_head_ts_and_labels() -> None:
     assert events[0].ts == 0
     assert events[0].labels is batch[0].labels
     assert events[0].message == "loaded config:"
-    assert events[0].attrs is None
+    # The continuation's words are kept for classification; the message stays the head's.
+    assert events[0].attrs == {"detail": "replicas: 3 image: nginx"}
+
+
+def test_continuation_detail_leaves_out_stack_frames() -> None:
+    batch = records_of(
+        [
+            "E1120 10:00:01.000000       1 run.go:12] request failed:",
+            "\tat com.example.Api.call(Api.java:10)",
+            "    upstream said: quota exhausted",
+            '  File "/app/main.py", line 3, in <module>',
+        ]
+    )
+    events = join([batch])
+    assert events[0].attrs == {"detail": "upstream said: quota exhausted"}
+
+
+def test_streams_are_told_apart_by_label_values_not_dict_identity() -> None:
+    lines = [
+        "2026-11-20 10:00:00.000 ERROR 1 --- [main] c.e.Api : request failed",
+        "java.lang.IllegalStateException: boom",
+        "\tat com.example.Api.call(Api.java:10)",
+        "2026-11-20 10:00:01.000 INFO 1 --- [main] c.e.Api : next",
+    ]
+    # Every record has its own labels dict (as when read from JSON), one other stream between.
+    batch = [LogRecord(i, {"pod": "api-1"}, line) for i, line in enumerate(lines)]
+    batch.insert(2, LogRecord(1, {"pod": "other"}, "\tat not.Mine(Other.java:1)"))
+    parse_batch(batch)
+    events = join([batch])
+    by_pod = [e for e in events if e.labels["pod"] == "api-1"]
+    assert len(by_pod) == 2
+    assert by_pod[0].line.count("\n") == 2
+    assert "Other.java" not in by_pod[0].line
 
 
 def test_streams_are_joined_separately() -> None:

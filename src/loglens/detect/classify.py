@@ -346,8 +346,16 @@ def keyword_category(message: str) -> Category | None:
 # --------------------------------------------------------------------------------------
 
 # Attribute keys whose text belongs with the message for matching (logfmt `err=`,
-# a traceback's final exception line).
-_DETAIL_KEYS = ("err", "error", "exception", "error.message", "exc_info", "reason_detail")
+# a traceback's final exception line, the indented continuation lines of a joined event).
+_DETAIL_KEYS = (
+    "err",
+    "error",
+    "exception",
+    "error.message",
+    "exc_info",
+    "reason_detail",
+    "detail",
+)
 _GATEWAY_RE = re.compile(r"envoy|nginx|ingress|gateway|traefik|haproxy|caddy|proxy")
 
 

@@ -4,7 +4,8 @@ Programs write one event over several lines: Python tracebacks, Java exceptions 
 `at ...` frames and `Caused by:` chains, Go panics with goroutine dumps, and
 indented continuations in general. Sources deliver those as separate records; the
 `MultilineJoiner` folds them back into the record that opened the event, per stream
-(records whose `labels` are the same object), across batch boundaries.
+(records with equal `labels`: Loki and JSON Lines give every line its own record, and
+some readers give every record its own labels dict), across batch boundaries.
 
 It works on parsed records: continuation lines parse as `plain`, and markers that
 open an event ("Traceback", "panic:", "java.lang.X: ...") parse at error level or
@@ -24,6 +25,8 @@ from loglens.parsing.formats import LineFormat
 
 DEFAULT_MAX_LINES = 200
 DEFAULT_MAX_CHARS = 64 * 1024
+# Labels dicts whose stream key is remembered by identity; cleared when full.
+MAX_KNOWN_LABELS = 4096
 
 _PY_TRACEBACK = "Traceback (most recent call last):"
 _PY_CHAIN_MARKERS = (
@@ -42,6 +45,7 @@ _GO_DUMP_RE = re.compile(
     r"|[\w./*()\-\[\]{}]+\(.*\)$",
 )
 _PLAIN = LineFormat.PLAIN
+StreamKey = tuple[tuple[str, str], ...]
 _SERIOUS = frozenset((Level.ERROR, Level.FATAL))
 
 
@@ -73,16 +77,33 @@ class MultilineJoiner:
     ) -> None:
         self.max_lines = max_lines
         self.max_chars = max_chars
-        self._heads: dict[int, LogRecord] = {}
-        self._events: dict[int, _Event] = {}
+        self._heads: dict[StreamKey, LogRecord] = {}
+        self._events: dict[StreamKey, _Event] = {}
+        # id(labels) -> (labels, stream key): the labels are kept so the id stays theirs.
+        self._known: dict[int, tuple[dict[str, str], StreamKey]] = {}
+
+    def _stream_key(self, labels: dict[str, str]) -> StreamKey:
+        """The stream of a record: equal labels are one stream, however many dicts hold them."""
+        known = self._known.get(id(labels))
+        if known is not None and known[0] is labels:
+            return known[1]
+        key = tuple(sorted(labels.items()))
+        if len(self._known) >= MAX_KNOWN_LABELS:
+            self._known.clear()
+        self._known[id(labels)] = (labels, key)
+        return key
 
     def feed(self, batch: Batch) -> Batch:
         """Records of `batch` with continuations folded in; a stream's last record is held."""
         out: Batch = []
         heads = self._heads
         events = self._events
+        last_labels: dict[str, str] | None = None
+        key: StreamKey = ()
         for rec in batch:
-            key = id(rec.labels)
+            if rec.labels is not last_labels:
+                last_labels = rec.labels
+                key = self._stream_key(last_labels)
             line = rec.line
             serious_plain = rec.fmt is _PLAIN and rec.level in _SERIOUS
             head = heads.get(key)
@@ -113,7 +134,7 @@ class MultilineJoiner:
 
     # -- deciding ---------------------------------------------------------------------
 
-    def _absorb(self, key: int, head: LogRecord, rec: LogRecord) -> bool:
+    def _absorb(self, key: StreamKey, head: LogRecord, rec: LogRecord) -> bool:
         """Fold `rec` into the open event of `head` if it continues it."""
         event = self._events.get(key)
         line = rec.line
@@ -166,7 +187,7 @@ class MultilineJoiner:
         if kind is not _Kind.GENERIC:
             event.kind = kind
 
-    def _open_special(self, key: int, rec: LogRecord) -> None:
+    def _open_special(self, key: StreamKey, rec: LogRecord) -> None:
         """A record that opens a traceback, Java exception or Go panic on its own."""
         line = rec.line
         if line.startswith(_PY_TRACEBACK):
@@ -183,11 +204,25 @@ class MultilineJoiner:
         self._events[key] = event
 
 
+# Continuation lines that are stack frames, not words about the failure.
+_FRAME_RE = re.compile(r"\s*(?:at |\.\.\. \d+ |File \"|goroutine \d+|\S+\.go:\d+|\S+\(.*\)$)")
+MAX_DETAIL_CHARS = 400
+
+
+def _detail(parts: list[str]) -> str:
+    """The words of an indented continuation (`  line 44: field x not found`), frames left out."""
+    words = [part.strip() for part in parts[1:] if part.strip() and not _FRAME_RE.match(part)]
+    return " ".join(words)[:MAX_DETAIL_CHARS]
+
+
 def _finish(head: LogRecord, event: _Event) -> None:
     """Write the joined event into its head record."""
     if len(event.parts) > 1:
         head.line = "\n".join(event.parts)
     if event.exception is None and event.kind is _Kind.GENERIC:
+        detail = _detail(event.parts)
+        if detail:
+            head.attrs = {**head.attrs, "detail": detail} if head.attrs else {"detail": detail}
         return
     attrs = dict(head.attrs) if head.attrs else {}
     if event.exception is not None:
