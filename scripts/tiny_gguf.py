@@ -72,6 +72,10 @@ system user assistant finding pattern template count first seen last seen exampl
 info warning critical unknown storage memory dependency configuration authentication
 """
 
+# The chat template's own words, weighted so that they end up single tokens as in Llama 3
+# (a role name and the blank line after a header are one token each there).
+TEMPLATE_WORDS = "system\n\nuser\n\nassistant\n\n" * 40
+
 NUM_MERGES = 320
 
 
@@ -139,7 +143,7 @@ def build_vocabulary() -> Vocabulary:
     spell = bytes_to_unicode()
     tokens = [spell[b] for b in range(256)]
     types = [int(gguf.TokenType.NORMAL)] * 256
-    merges = learn_merges(CORPUS, NUM_MERGES)
+    merges = learn_merges(CORPUS + TEMPLATE_WORDS, NUM_MERGES)
     for left, right in merges:
         if left + right not in tokens:
             tokens.append(left + right)
