@@ -249,6 +249,8 @@ class LlmInfo(_Out):
     tokens_generated: int = 0
     tokens_per_s: float | None = None
     latency_ms: float | None = Field(default=None, description="wall time of the LLM step")
+    answers: int = Field(default=0, description="extraction answers the model gave, repairs included")
+    answers_valid: int = Field(default=0, description="answers that passed schema validation")
 
 
 class RetrievalInfo(_Out):
@@ -300,6 +302,7 @@ class Diff(_Out):
     decreased: list[DiffPattern] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
     summary: str | None = None
+    llm: LlmInfo = Field(default_factory=LlmInfo)
 
 
 class Classification(_Out):
