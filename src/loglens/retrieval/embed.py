@@ -148,12 +148,20 @@ def _load_sentence_transformer(model_dir: str) -> Any:
         raise RetrievalUnavailableError(
             "sentence-transformers is not installed", hint=INSTALL_HINT
         ) from exc
+    from transformers.utils import logging as transformers_logging
+
+    bars_were_on = transformers_logging.is_progress_bar_enabled()
+    # No "Loading weights" bar on the terminal.
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     try:
         return SentenceTransformer(model_dir, device="cpu")
     except (OSError, ValueError, RuntimeError) as exc:
         raise RetrievalUnavailableError(
             f"cannot load the embedding model from {model_dir}: {exc}", hint=INSTALL_HINT
         ) from exc
+    finally:
+        if bars_were_on:
+            transformers_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
 
 
 class LocalEmbedder:
@@ -168,7 +176,10 @@ class LocalEmbedder:
 
     @property
     def dim(self) -> int:
-        return int(self._model().get_sentence_embedding_dimension())
+        model = self._model()
+        # sentence-transformers 6 renamed get_sentence_embedding_dimension.
+        size = getattr(model, "get_embedding_dimension", None)
+        return int(size() if size else model.get_sentence_embedding_dimension())
 
     def embed(self, texts: Sequence[str]) -> Matrix:
         if not texts:
@@ -200,11 +211,13 @@ class OpenAIEmbedder:
         model: str,
         timeout_s: float = 60.0,
         max_attempts: int = 3,
+        backoff_s: float = 0.5,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._url = base_url.rstrip("/") + "/v1/embeddings"
         self._model = model
         self._max_attempts = max(1, max_attempts)
+        self._backoff_s = backoff_s
         self._client = httpx.Client(timeout=timeout_s, transport=transport)
         self._dim: int | None = None
         self.name = f"openai:{model}"
@@ -232,7 +245,7 @@ class OpenAIEmbedder:
     def _request(self, texts: list[str]) -> Matrix:
         retrying = Retrying(
             stop=stop_after_attempt(self._max_attempts),
-            wait=wait_exponential(multiplier=0.5, max=8),
+            wait=wait_exponential(multiplier=self._backoff_s, max=8),
             retry=retry_if_exception_type((httpx.TransportError, _RetryableStatusError)),
             reraise=True,
         )
