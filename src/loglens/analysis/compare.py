@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from loglens.analysis.analyze import feed_source, miner_for
 from loglens.analysis.assess import assess_slices
+from loglens.analysis.enrich import TokenCallback, enrich_diff
 from loglens.analysis.pipeline import StageTimer, WindowCounters
 from loglens.analysis.slices import Slice, SliceTracker
 from loglens.analysis.summary import summarize_diff
@@ -156,8 +157,13 @@ def compare(
     settings: Settings,
     before_window: TimeWindow | None = None,
     after_window: TimeWindow | None = None,
+    on_summary_token: TokenCallback | None = None,
 ) -> Diff:
-    """Patterns new, gone, increased and decreased (as rates), and findings new in `after`."""
+    """Patterns new, gone, increased and decreased (as rates), and findings new in `after`.
+
+    With an LLM configured, it writes the summary (`enrich_diff`), streamed to
+    `on_summary_token`; otherwise the deterministic one stays.
+    """
     window_for_buckets = after_window or before_window
     miner = miner_for(settings, window_for_buckets)
     fed: list[tuple[LogSource, TimeWindow | None, SliceTracker, WindowCounters, StageTimer]] = []
@@ -215,6 +221,7 @@ def compare(
         )
     ]
     diff.summary = summarize_diff(diff)
+    enrich_diff(diff, settings=settings, on_summary_token=on_summary_token)
     return diff
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from loglens.config import Settings
-from loglens.model import Report
+from loglens.llm.refine import refine_diff, refine_report
+from loglens.model import Diff, Report
 
 # Receives the LLM summary token by token, so the CLI and the API can show it live.
 TokenCallback = Callable[[str], None]
@@ -22,5 +23,11 @@ def enrich_report(
 ) -> None:
     """Attach retrieved context to the top findings, then let the LLM refine them."""
     # retrieval: loglens.retrieval (the retrieval issue) adds its step here
-    # llm: loglens.llm (the LLM issue) adds its step here
-    del report, settings, on_summary_token
+    refine_report(report, settings=settings, on_summary_token=on_summary_token)
+
+
+def enrich_diff(
+    diff: Diff, *, settings: Settings, on_summary_token: TokenCallback | None = None
+) -> None:
+    """Let the LLM write the "what changed" narrative of a comparison."""
+    refine_diff(diff, settings=settings, on_summary_token=on_summary_token)
