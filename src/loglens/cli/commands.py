@@ -7,5 +7,6 @@ from loglens.cli import (  # noqa: F401
     compare,
     demo,
     eval,
+    llm,
     patterns,
 )

@@ -18,6 +18,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+import orjson
+
 from loglens.errors import BackendError, ConfigError
 
 if TYPE_CHECKING:
@@ -155,6 +157,68 @@ def _open_local(settings: Settings) -> LlmBackend:
     from loglens.llm.local_backend import LocalBackend
 
     return LocalBackend.from_settings(settings)
+
+
+# The `loglens llm check` test generation: a tiny grammar-constrained extraction.
+PROBE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "component": {"type": "string", "maxLength": 40},
+        "severity": {"enum": ["info", "warning", "error", "critical"]},
+    },
+    "required": ["component", "severity"],
+    "additionalProperties": False,
+}
+PROBE_MESSAGES = (
+    ChatMessage("system", "Extract the failing component and the severity as JSON."),
+    ChatMessage("user", "Log line: ERROR payment-api: connection refused to postgres:5432"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeResult:
+    """What `loglens llm check` shows: the backend's facts and one timed test generation."""
+
+    info: BackendInfo
+    text: str
+    json_valid: bool
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+    tokens_per_second: float
+
+
+async def probe_backend(backend: LlmBackend, *, max_tokens: int, timeout_s: float) -> ProbeResult:
+    """Ask the backend for its facts and time one schema-constrained extraction."""
+    info = await backend.info()
+    generation = await backend.generate(
+        PROBE_MESSAGES, schema=PROBE_SCHEMA, max_tokens=max_tokens, timeout_s=timeout_s
+    )
+    try:
+        parsed = orjson.loads(generation.text)
+        valid = isinstance(parsed, dict) and set(parsed) == {"component", "severity"}
+    except orjson.JSONDecodeError:
+        valid = False
+    return ProbeResult(
+        info=info,
+        text=generation.text,
+        json_valid=valid,
+        prompt_tokens=generation.prompt_tokens,
+        completion_tokens=generation.completion_tokens,
+        seconds=generation.seconds,
+        tokens_per_second=generation.tokens_per_second,
+    )
+
+
+async def check_llm(settings: Settings) -> ProbeResult:
+    """`loglens llm check`: open the configured backend, probe it, close it."""
+    backend = open_backend(settings)
+    if backend is None:
+        raise ConfigError("no LLM backend is configured", hint=describe_missing_backend())
+    try:
+        return await probe_backend(backend, max_tokens=64, timeout_s=settings.llm_timeout_s)
+    finally:
+        await backend.aclose()
 
 
 def describe_missing_backend() -> str:
