@@ -9,7 +9,9 @@ tokens per second on one CPU core, yet it exercises everything a real Llama 3 GG
   small built-in corpus of log and JSON text, and the Llama 3 special tokens;
 * the Llama 3 Instruct chat template embedded as `tokenizer.chat_template`;
 * seeded random weights, with the output layer biased against byte tokens that are not
-  valid UTF-8 on their own (and raw control characters), so whatever it emits decodes.
+  valid UTF-8 on their own (and raw control characters), so whatever it emits decodes,
+  and against the special tokens, so free text never ends before `max_tokens` while a
+  grammar-constrained answer still ends with end-of-turn once the JSON is complete.
 
 Content quality means nothing with random weights; the plumbing (tokenizer, template,
 grammar, streaming, cancellation, servers) is real. Usage::
@@ -132,7 +134,8 @@ class Vocabulary:
     tokens: list[str]
     types: list[int]
     merges: list[str]
-    # Byte tokens the model must not emit alone (invalid UTF-8 or raw control characters).
+    # Tokens the model must not emit: bytes that are invalid UTF-8 alone, raw control
+    # characters, and the special tokens.
     suppressed: list[int]
 
     def id_of(self, token: str) -> int:
@@ -150,7 +153,10 @@ def build_vocabulary() -> Vocabulary:
             types.append(int(gguf.TokenType.NORMAL))
     tokens.extend(SPECIAL_TOKENS)
     types.extend([int(gguf.TokenType.CONTROL)] * len(SPECIAL_TOKENS))
-    suppressed = [b for b in range(256) if _suppressed_byte(b)]
+    # Special tokens too: free text then runs to max_tokens (a grammar still ends JSON with
+    # end-of-turn, the only token it allows there), which makes generation lengths certain.
+    special = range(len(tokens) - len(SPECIAL_TOKENS), len(tokens))
+    suppressed = [b for b in range(256) if _suppressed_byte(b)] + list(special)
     return Vocabulary(tokens, types, [f"{a} {b}" for a, b in merges], suppressed)
 
 

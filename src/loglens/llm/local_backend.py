@@ -258,6 +258,14 @@ class LocalBackend:
             after = control.tokens_sampled - control.tokens_at_stop
         return RunStats(control.tokens_sampled, after)
 
+    async def idle(self) -> None:
+        """Wait until no generation runs (a stopped one finishes within one token)."""
+        await asyncio.to_thread(self._wait_for_lock)
+
+    def _wait_for_lock(self) -> None:
+        with self._model_lock:
+            return
+
     async def aclose(self) -> None:
         llama, self._llama = self._llama, None
         if llama is not None:
