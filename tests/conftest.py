@@ -39,10 +39,12 @@ def shared_dir() -> Path:
 def tiny_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny random-weight Llama GGUF of scripts/tiny_gguf.py, written once per session."""
     import importlib.util
+    import sys
 
     spec = importlib.util.spec_from_file_location("tiny_gguf", REPO_ROOT / "scripts/tiny_gguf.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("tiny_gguf", module)  # dataclasses look their module up
     spec.loader.exec_module(module)
     path: Path = module.write_tiny_gguf(tmp_path_factory.mktemp("tiny-model") / "tiny.gguf")
     return path
