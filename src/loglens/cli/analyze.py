@@ -1,25 +1,113 @@
-"""`loglens analyze`: read a window, build the report, print it."""
+"""`loglens analyze`: read a window, build the report, print it.
+
+With an LLM configured and no `--json`, the summary is printed live as the model
+writes it (the progress line is cleared first); the report that follows then
+leaves it out, unless the written summary was not kept.
+"""
 
 from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 
 import typer
 from rich.console import Console
 
 from loglens.analysis.analyze import analyze
 from loglens.analysis.history import PatternHistory
+from loglens.analysis.pipeline import ProgressCallback
 from loglens.cli import options as opt
 from loglens.cli.main import command, settings_from_context
 from loglens.cli.progress import read_progress
 from loglens.cli.render import render_report
-from loglens.model import Report
+from loglens.config import Settings
+from loglens.llm.backend import chosen_backend
+from loglens.model import LlmInfo, Report
 from loglens.sources.select import open_source
 
 
-def print_report(report: Report, json_output: bool) -> None:
+class SummaryStream:
+    """Prints summary pieces to stdout as they arrive; remembers what it printed."""
+
+    def __init__(self, title: str, before_first: Callable[[], None] | None = None) -> None:
+        self.title = title
+        self._before_first = before_first
+        self._pieces: list[str] = []
+
+    def __call__(self, piece: str) -> None:
+        if not self._pieces:
+            if self._before_first is not None:
+                self._before_first()
+            Console().print(f"[bold]{self.title}[/] [dim](written by the model)[/]")
+        self._pieces.append(piece)
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+
+    @property
+    def text(self) -> str:
+        return "".join(self._pieces)
+
+    def finish(self) -> None:
+        if self._pieces:
+            sys.stdout.write("\n\n")
+            sys.stdout.flush()
+
+    def showed(self, summary: str | None) -> bool:
+        """True when `summary` is what was printed live (so it need not be shown again)."""
+        return bool(self._pieces) and summary is not None and summary == self.text.strip()
+
+
+def llm_line(llm: LlmInfo) -> str | None:
+    """One line on what the LLM step did, or None when it was off."""
+    if not llm.used:
+        return f"LLM not used: {llm.fallback_reason}" if llm.fallback_reason else None
+    parts = [f"{llm.calls} calls"]
+    if llm.findings_explained:
+        parts.insert(0, f"{llm.findings_explained} findings explained")
+    if llm.cache_hits:
+        parts.append(f"{llm.cache_hits} answers from the cache")
+    if llm.tokens_per_s:
+        parts.append(f"{llm.tokens_per_s:,.0f} tokens/s")
+    if llm.fallback_reason:
+        parts.append(llm.fallback_reason)
+    return f"LLM {llm.model} ({llm.backend}): " + ", ".join(parts)
+
+
+def print_report(report: Report, json_output: bool, stream: SummaryStream | None = None) -> None:
     if json_output:
         typer.echo(report.model_dump_json(indent=2))
-    else:
-        render_report(report, Console())
+        return
+    if stream is not None:
+        stream.finish()
+    shown = report.model_copy(
+        update={
+            "summary": None
+            if stream is not None and stream.showed(report.summary)
+            else report.summary,
+            "llm": report.llm.model_copy(update={"fallback_reason": None}),
+        }
+    )
+    console = Console()
+    render_report(shown, console)
+    line = llm_line(report.llm)
+    if line:
+        console.print(line, style="dim", highlight=False)
+
+
+@contextmanager
+def progress_and_summary(
+    description: str, settings: Settings, json_output: bool
+) -> Iterator[tuple[ProgressCallback, SummaryStream | None]]:
+    """The progress line, and a live summary printer when an LLM will write one.
+
+    The printer closes the progress line before its first piece, so the two never
+    share the terminal.
+    """
+    with ExitStack() as stack:
+        progress = stack.enter_context(read_progress(description))
+        live = not json_output and chosen_backend(settings) != "none"
+        yield progress, SummaryStream("summary", before_first=stack.close) if live else None
 
 
 @command("analyze")
@@ -49,15 +137,16 @@ def analyze_command(
     opened = open_source(request, settings)
     history = PatternHistory.open(settings) if settings.record_history else None
     try:
-        with read_progress("analyze") as progress:
+        with progress_and_summary("analyze", settings, json_output) as (progress, stream):
             report = analyze(
                 opened.source,
                 settings=settings,
                 window=opened.window,
                 progress=progress,
                 history=history,
+                on_summary_token=stream,
             )
     finally:
         if history is not None:
             history.close()
-    print_report(report, json_output)
+    print_report(report, json_output, stream)

@@ -9,10 +9,12 @@ from rich.console import Console
 
 from loglens.analysis.compare import compare
 from loglens.cli import options as opt
+from loglens.cli.analyze import SummaryStream, llm_line
 from loglens.cli.main import command, settings_from_context
 from loglens.cli.render import render_diff
 from loglens.config import Settings
 from loglens.errors import InputError
+from loglens.llm.backend import chosen_backend
 from loglens.sources.select import OpenedSource, SourceRequest, open_source
 from loglens.sources.spans import looks_like_span, parse_span
 
@@ -72,14 +74,24 @@ def compare_command(
     )  # fmt: skip
     side_before = _open_side(before, base, settings)
     side_after = _open_side(after, base, settings)
+    live = not json_output and chosen_backend(settings) != "none"
+    stream = SummaryStream("what changed") if live else None
     diff = compare(
         side_before.source,
         side_after.source,
         settings=settings,
         before_window=side_before.window,
         after_window=side_after.window,
+        on_summary_token=stream,
     )
     if json_output:
         typer.echo(diff.model_dump_json(indent=2))
-    else:
-        render_diff(diff, Console())
+        return
+    if stream is not None:
+        stream.finish()
+    shown = diff.summary is not None and stream is not None and stream.showed(diff.summary)
+    console = Console()
+    render_diff(diff.model_copy(update={"summary": None}) if shown else diff, console)
+    line = llm_line(diff.llm)
+    if line:
+        console.print(line, style="dim", highlight=False)

@@ -9,9 +9,8 @@ import typer
 
 from loglens.analysis.analyze import analyze
 from loglens.cli import options as opt
-from loglens.cli.analyze import print_report
+from loglens.cli.analyze import print_report, progress_and_summary
 from loglens.cli.main import command, err_console, settings_from_context
-from loglens.cli.progress import read_progress
 from loglens.errors import InputError
 from loglens.sources.demo import DemoSource, write_jsonl, write_plain
 
@@ -48,6 +47,6 @@ def demo_command(
         return
     settings = settings_from_context()
     source = DemoSource(lines=lines, seed=seed, batch_size=settings.batch_size)
-    with read_progress("demo") as progress:
-        report = analyze(source, settings=settings, progress=progress)
-    print_report(report, json_output)
+    with progress_and_summary("demo", settings, json_output) as (progress, stream):
+        report = analyze(source, settings=settings, progress=progress, on_summary_token=stream)
+    print_report(report, json_output, stream)

@@ -193,8 +193,18 @@ def _signature_items(finding: Finding) -> list[PromptItem]:
     signature = default_catalog().get(finding.signature) if finding.signature else None
     if signature is None:
         return []
-    text = f"{signature.title}: {signature.root_cause} Usual fix: {signature.action}"
-    return [PromptItem(text, SIGNATURE_VALUE, label="signature explanation")]
+    parts = [f"{signature.id}: {signature.title}."]
+    if signature.root_cause != finding.root_cause:
+        parts.append(f"Explanation: {signature.root_cause}")
+    if signature.action != finding.action:
+        parts.append(f"Usual fix: {signature.action}")
+    if signature.root_cause == finding.root_cause:
+        parts.append("The rules' root cause and action above come from it.")
+    if signature.caused_by:
+        parts.append(f"Often a consequence of: {', '.join(signature.caused_by)}.")
+    if signature.causes:
+        parts.append(f"Often leads to: {', '.join(signature.causes)}.")
+    return [PromptItem(" ".join(parts), SIGNATURE_VALUE, label="signature explanation")]
 
 
 def _offset(offset_ns: int) -> str:

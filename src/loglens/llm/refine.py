@@ -188,7 +188,7 @@ async def refine_report_with(
     top = report.findings[: settings.llm_top_k]
     try:
         info = await _backend_info(backend, settings)
-    except (BackendError, TimeoutError) as error:
+    except Exception as error:  # the report completes whatever the backend does
         report.llm.fallback_reason = f"LLM backend unavailable: {describe_error(error)}"
         report.warnings.append(report.llm.fallback_reason)
         await backend.aclose()
@@ -233,8 +233,15 @@ async def _refine_findings(
         if cache is not None:
             cache.close()
     for index, (finding, task) in enumerate(zip(top, tasks, strict=True)):
-        result = task.result() if task in done else _Answered(failure="timed out (report budget)")
-        report.findings[index] = _apply(finding, result, context, figures)
+        report.findings[index] = _apply(finding, _result_of(task, done), context, figures)
+
+
+def _result_of(task: asyncio.Task[_Answered], done: set[asyncio.Task[_Answered]]) -> _Answered:
+    """A task's answer; a task not done in time or failed unexpectedly becomes a failure."""
+    if task not in done:
+        return _Answered(failure="timed out (report budget)")
+    error = task.exception()
+    return task.result() if error is None else _Answered(failure=describe_error(error))
 
 
 @dataclass(slots=True)
@@ -352,7 +359,7 @@ async def _stream_sections(
                 timeout_s=settings.llm_timeout_s,
             )
             generated = len(await backend.tokenize(streamed.text)) if streamed.text else 0
-    except (BackendError, BudgetError, TimeoutError) as error:
+    except Exception as error:  # the report completes whatever the backend does
         figures.summary_failure = describe_error(error)
         return None
     figures.add_generation(
@@ -392,7 +399,7 @@ async def refine_diff_with(
     figures = StepFigures()
     try:
         info = await _backend_info(backend, settings)
-    except (BackendError, TimeoutError) as error:
+    except Exception as error:  # the diff completes whatever the backend does
         diff.llm.fallback_reason = f"LLM backend unavailable: {describe_error(error)}"
         await backend.aclose()
         return
