@@ -180,7 +180,13 @@ class QdrantStore:
         qdrant_client = _import_qdrant()
         api_key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
         store = cls(
-            qdrant_client.QdrantClient(url=settings.qdrant_url, api_key=api_key, timeout=TIMEOUT_S),
+            # The probe below checks the server answers; skip the client's version request.
+            qdrant_client.QdrantClient(
+                url=settings.qdrant_url,
+                api_key=api_key,
+                timeout=TIMEOUT_S,
+                check_compatibility=False,
+            ),
             dim=dim,
             name=f"qdrant:{settings.qdrant_url}",
             local=False,
