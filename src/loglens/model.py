@@ -215,6 +215,10 @@ class Finding(_Out):
     explained_by: Literal["rules", "llm"] = "rules"
     confidence: float = 0.0
     signals: list[str] = Field(default_factory=list, description="anomaly signals that fired")
+    symptom_of: list[str] = Field(
+        default_factory=list,
+        description="fingerprints of findings in the same report that likely caused this one",
+    )
     related: list[RelatedItem] = Field(default_factory=list)
     llm_notes: list[str] = Field(
         default_factory=list,

@@ -28,6 +28,8 @@ from loglens.model import (
 )
 from loglens.triage.attribute import attribute_process_kills
 from loglens.triage.causal import category_causes
+from loglens.triage.group import FindingGroup
+from loglens.triage.merge import merge_cascades, rehome_dependencies, upstream_context
 
 SEVERITY_WEIGHT = {
     Severity.INFO: 0.0,
@@ -97,56 +99,7 @@ class Assessment:
         )
 
 
-@dataclass(slots=True)
-class _Group:
-    category: Category
-    component: str
-    members: list[Assessment] = field(default_factory=list)
-    score: float = 0.0
-
-    @property
-    def lead(self) -> Assessment:
-        """The member that speaks for the group: signature first, then severity, then earliest."""
-        return min(
-            self.members,
-            key=lambda a: (
-                a.signature_id is None,
-                -SEVERITY_ORDER[a.severity],
-                a.facts.first_ts,
-                -a.facts.count,
-            ),
-        )
-
-    @property
-    def severity(self) -> Severity:
-        return max((a.severity for a in self.members), key=SEVERITY_ORDER.__getitem__)
-
-    @property
-    def first_ts(self) -> int:
-        return min(a.facts.first_ts for a in self.members)
-
-    @property
-    def last_ts(self) -> int:
-        return max(a.facts.last_ts for a in self.members)
-
-    @property
-    def count(self) -> int:
-        return sum(a.facts.count for a in self.members)
-
-    @property
-    def signature_ids(self) -> set[str]:
-        return {a.signature_id for a in self.members if a.signature_id}
-
-    @property
-    def signals(self) -> list[Signal]:
-        seen: dict[Signal, None] = {}
-        for member in self.members:
-            for signal in member.signals:
-                seen[signal] = None
-        return list(seen)
-
-
-def _confidence(group: _Group) -> float:
+def _confidence(group: FindingGroup) -> float:
     lead = group.lead
     base = 0.85 if lead.signature_id else (0.6 if lead.category is not Category.NONE else 0.4)
     if group.signals:
@@ -154,16 +107,16 @@ def _confidence(group: _Group) -> float:
     return round(min(base, 0.95), 2)
 
 
-def _score(group: _Group) -> float:
+def _score(group: FindingGroup) -> float:
     volume = 4.0 * math.log10(1 + group.count)
     signals = sum(SIGNAL_WEIGHT.get(signal, 0.0) for signal in group.signals)
     return SEVERITY_WEIGHT[group.severity] + volume + signals + 10.0 * _confidence(group)
 
 
-def _component_mentioned(component: str, group: _Group) -> bool:
+def _component_mentioned(component: str, group: FindingGroup) -> bool:
     needles = {component, component.replace("_", "-"), component.replace("_", " ")}
     needles |= {part for part in component.split("_") if len(part) >= 5}
-    for member in group.members:
+    for member in group.everything:
         text = (
             member.facts.template + " " + " ".join(e.line for e in member.facts.examples)
         ).lower()
@@ -172,25 +125,35 @@ def _component_mentioned(component: str, group: _Group) -> bool:
     return False
 
 
-def _shares_place(a: _Group, b: _Group) -> bool:
+def _shares_place(a: FindingGroup, b: FindingGroup) -> bool:
     """Same namespace or node, or b's lines name a's component."""
     for key in ("namespace", "node"):
-        values_a = {v for m in a.members for v in m.facts.labels.get(key, ())}
-        values_b = {v for m in b.members for v in m.facts.labels.get(key, ())}
-        if values_a & values_b:
+        if a.labels(key) & b.labels(key):
             return True
     return a.component != "unknown" and _component_mentioned(a.component, b)
 
 
-def _causes(cause: _Group, effect: _Group, slack_ns: int) -> bool:
-    """Is `cause` a plausible root cause of `effect`?"""
-    if cause is effect or cause.first_ts > effect.first_ts + slack_ns:
+def _causes(cause: FindingGroup, effect: FindingGroup, slack_ns: int) -> bool:
+    """Is `cause` a plausible root cause of `effect`?
+
+    The cause must start first (within `slack_ns`), except for probe failures of the
+    same workload: probes fail as soon as its container stops answering, before the
+    restart back-off or anything else about the failure is logged.
+    """
+    if cause is effect:
+        return False
+    probe_of_same = (
+        effect.category is Category.PROBE_FAILURE and cause.component == effect.component
+    )
+    if not probe_of_same and cause.first_ts > effect.first_ts + slack_ns:
         return False
     hinted = any(
-        sig in cause_member.causes for cause_member in cause.members for sig in effect.signature_ids
+        sig in cause_member.causes
+        for cause_member in cause.everything
+        for sig in effect.signature_ids
     ) or any(
         sig in effect_member.caused_by
-        for effect_member in effect.members
+        for effect_member in effect.everything
         for sig in cause.signature_ids
     )
     if hinted:
@@ -198,14 +161,21 @@ def _causes(cause: _Group, effect: _Group, slack_ns: int) -> bool:
     return category_causes(cause.category, effect.category) and _shares_place(cause, effect)
 
 
-def _lift_causes(groups: list[_Group], slack_ns: int) -> None:
-    """Give every cause a score just above the highest-scoring effect it explains."""
-    edges = [
+Edge = tuple[FindingGroup, FindingGroup]
+
+
+def _cause_edges(groups: list[FindingGroup], slack_ns: int) -> list[Edge]:
+    """(cause, effect) pairs; a pair that could go either way is no edge."""
+    return [
         (cause, effect)
         for cause in groups
         for effect in groups
         if _causes(cause, effect, slack_ns) and not _causes(effect, cause, -1)
     ]
+
+
+def _lift_causes(groups: list[FindingGroup], edges: list[Edge]) -> None:
+    """Give every cause a score just above the highest-scoring effect it explains."""
     for _ in range(len(groups)):
         changed = False
         for cause, effect in edges:
@@ -222,12 +192,17 @@ def fingerprint(category: Category, component: str, signature_id: str | None) ->
     return "f-" + hashlib.blake2b(key.encode(), digest_size=4).hexdigest()
 
 
-def _evidence(group: _Group) -> list[EvidenceLine]:
-    ordered = sorted(
-        group.members,
+def _evidence_order(members: list[Assessment]) -> list[Assessment]:
+    return sorted(
+        members,
         key=lambda a: (-SEVERITY_ORDER[a.severity], a.signature_id is None, a.facts.first_ts),
     )
-    picked: list[Example] = []
+
+
+def _evidence(group: FindingGroup) -> list[EvidenceLine]:
+    """The upstream's own context lines, then examples: the group's patterns before absorbed."""
+    ordered = [*_evidence_order(group.members), *_evidence_order(group.absorbed)]
+    picked: list[Example] = list(group.context[:MAX_EVIDENCE])
     # One example from each pattern first, then fill with more from the strongest ones.
     for round_index in range(MAX_EVIDENCE):
         for member in ordered:
@@ -239,14 +214,18 @@ def _evidence(group: _Group) -> list[EvidenceLine]:
     return [EvidenceLine(ts=format_ts(e.ts), labels=dict(e.labels), line=e.line) for e in picked]
 
 
-def _to_finding(group: _Group, rank: int) -> Finding:
+def _group_fingerprint(group: FindingGroup) -> str:
+    return fingerprint(group.category, group.component, group.lead.signature_id)
+
+
+def _to_finding(group: FindingGroup, rank: int, symptom_of: list[str]) -> Finding:
     lead = group.lead
     component = group.component
     title = lead.title or f"{component}: {lead.category.value.replace('_', ' ')}"
-    members = sorted(group.members, key=lambda a: (-SEVERITY_ORDER[a.severity], -a.facts.count))
+    members = sorted(group.everything, key=lambda a: (-SEVERITY_ORDER[a.severity], -a.facts.count))
     return Finding(
         rank=rank,
-        fingerprint=fingerprint(group.category, component, lead.signature_id),
+        fingerprint=_group_fingerprint(group),
         category=group.category,
         severity=group.severity,
         component=component,
@@ -263,6 +242,7 @@ def _to_finding(group: _Group, rank: int) -> Finding:
         explained_by="rules",
         confidence=_confidence(group),
         signals=[str(signal) for signal in group.signals],
+        symptom_of=symptom_of,
     )
 
 
@@ -311,19 +291,33 @@ def rank_findings(
     attribute_process_kills(
         assessments, horizon_ns=max(15 * 60 * 1_000_000_000, window_span_ns // 12)
     )
-    groups: dict[tuple[Category, str], _Group] = {}
+    slack_ns = max(60 * 1_000_000_000, window_span_ns // 50)
+    ordered = merge_cascades(rehome_dependencies(_group(assessments)), slack_ns)
+    upstream_context(ordered, assessments, slack_ns)
+    for group in ordered:
+        group.score = _score(group)
+    edges = _cause_edges(ordered, slack_ns)
+    _lift_causes(ordered, edges)
+    ordered.sort(key=lambda g: (-g.score, g.first_ts, g.category.value, g.component))
+    kept = ordered[:max_findings]
+    causes_of: dict[int, list[str]] = {}
+    for cause, effect in edges:
+        causes_of.setdefault(id(effect), []).append(_group_fingerprint(cause))
+    return [
+        _to_finding(group, rank, sorted(set(causes_of.get(id(group), []))))
+        for rank, group in enumerate(kept, start=1)
+    ]
+
+
+def _group(assessments: Sequence[Assessment]) -> list[FindingGroup]:
+    """Problem patterns grouped by (category, component)."""
+    groups: dict[tuple[Category, str], FindingGroup] = {}
     for assessment in assessments:
         if not assessment.is_problem:
             continue
         key = (assessment.category, assessment.component)
         group = groups.get(key)
         if group is None:
-            group = groups[key] = _Group(assessment.category, assessment.component)
+            group = groups[key] = FindingGroup(assessment.category, assessment.component)
         group.members.append(assessment)
-    ordered = list(groups.values())
-    for group in ordered:
-        group.score = _score(group)
-    slack_ns = max(60 * 1_000_000_000, window_span_ns // 50)
-    _lift_causes(ordered, slack_ns)
-    ordered.sort(key=lambda g: (-g.score, g.first_ts, g.category.value, g.component))
-    return [_to_finding(group, rank) for rank, group in enumerate(ordered[:max_findings], start=1)]
+    return list(groups.values())
