@@ -14,7 +14,14 @@ from math import comb
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from loglens.evaluation.results import LATENCY_METRICS, LOWER_IS_BETTER, METRIC_NAMES, EvalRun
+from loglens.evaluation.results import (
+    FIGURE_METRICS,
+    LATENCY_METRICS,
+    LLM_LATENCY_METRICS,
+    LOWER_IS_BETTER,
+    METRIC_NAMES,
+    EvalRun,
+)
 
 
 class DriftThresholds(BaseSettings):
@@ -38,7 +45,7 @@ class DriftThresholds(BaseSettings):
     def allowed(self, metric: str) -> float:
         if metric in self.per_metric:
             return self.per_metric[metric]
-        if metric in LATENCY_METRICS:
+        if metric in FIGURE_METRICS:
             return self.max_latency_rise
         if metric == "false_alarm_rate":
             return self.max_false_alarm_rise
@@ -109,8 +116,10 @@ def metric_delta(
 def _regressed(
     name: str, baseline: float, delta: float, allowed: float, thresholds: DriftThresholds
 ) -> bool:
-    if name in LATENCY_METRICS:
+    if name in LATENCY_METRICS or name in LLM_LATENCY_METRICS:
         return delta > thresholds.latency_noise_ms and delta > allowed * baseline
+    if name in FIGURE_METRICS:  # a speed (tokens/s): a relative drop
+        return -delta > allowed * baseline
     if name in LOWER_IS_BETTER:
         return delta > allowed
     return -delta > allowed

@@ -28,15 +28,28 @@ from prometheus_client import CollectorRegistry, Gauge, Histogram, write_to_text
 
 from loglens import __version__
 from loglens.errors import InputError
-from loglens.evaluation.results import LATENCY_METRICS, METRIC_NAMES, EvalRun
+from loglens.evaluation.results import (
+    LATENCY_METRICS,
+    LLM_LATENCY_METRICS,
+    METRIC_NAMES,
+    EvalRun,
+)
 
 _LATENCY_BUCKETS_S = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
 def _description(metric: str) -> str:
-    if metric in LATENCY_METRICS:
+    if metric in LATENCY_METRICS or metric in LLM_LATENCY_METRICS:
         return f"loglens evaluation {metric.removesuffix('_ms')} latency per case, milliseconds"
+    if metric == "llm_tokens_per_s":
+        return "loglens evaluation LLM generation speed of the latest run, tokens per second"
     return f"loglens evaluation {metric} (0 to 1) of the latest run"
+
+
+def _unit(metric: str) -> str:
+    if metric in LATENCY_METRICS or metric in LLM_LATENCY_METRICS:
+        return "ms"
+    return "{token}/s" if metric == "llm_tokens_per_s" else "1"
 
 
 # --- OpenTelemetry --------------------------------------------------------------------
@@ -61,7 +74,7 @@ def record_run(run: EvalRun, provider: MeterProvider) -> None:
     for name in METRIC_NAMES:
         value = run.metrics.headline.get(name)
         if value is not None:
-            unit = "ms" if name in LATENCY_METRICS else "1"
+            unit = _unit(name)
             gauge = meter.create_gauge(
                 f"loglens.eval.{name}", unit=unit, description=_description(name)
             )

@@ -35,6 +35,12 @@ substring when its template or one of its examples does (case-sensitive).
   names (a heading given as `[]` counts; an absent heading is not scored), the
   fraction that contain an expected substring of their own heading. Undefined
   (null) when no pattern is reported under those headings.
+LLM (cases whose report or diff ran the LLM step): `schema_valid_rate` is the
+share of the model's extraction answers (repairs included) that passed schema
+validation; `fallback_rate` is 1 when the step recorded a fallback reason (a
+finding or the summary kept the rules answer, or the backend failed), else 0;
+`llm_tokens_per_s` is the step's generated tokens per second of generation;
+`llm_latency_p50_ms`/`p95` are quantiles of the step's wall time per case.
 Line cases: `line_severity_accuracy`, `line_category_accuracy` and
 `line_component_accuracy` compare the first classification with the case (category
 and component only when given; no classification = wrong).
@@ -62,13 +68,14 @@ from loglens.evaluation.golden import (
 )
 from loglens.evaluation.results import (
     LATENCY_METRICS,
+    LLM_LATENCY_METRICS,
     METRIC_NAMES,
     CaseOutcome,
     CaseScore,
     EvalMetrics,
     Metrics,
 )
-from loglens.model import Classification, Diff, DiffPattern, Finding, Report
+from loglens.model import Classification, Diff, DiffPattern, Finding, LlmInfo, Report
 
 NO_SEVERITY = "none"
 ALARM_SEVERITIES = frozenset({"error", "critical"})
@@ -343,6 +350,18 @@ def line_case_scores(case: LineCase, classifications: Sequence[Classification]) 
     )
 
 
+def llm_case_scores(llm: LlmInfo) -> dict[str, float]:
+    """Per-case LLM figures; empty when the LLM step did not run (backend none)."""
+    if llm.backend == "none":
+        return {}
+    scores = {"fallback_rate": float(llm.fallback_reason is not None)}
+    if llm.answers:
+        scores["schema_valid_rate"] = llm.answers_valid / llm.answers
+    if llm.tokens_per_s is not None:
+        scores["llm_tokens_per_s"] = llm.tokens_per_s
+    return scores
+
+
 # --- aggregation ----------------------------------------------------------------------
 
 
@@ -373,6 +392,10 @@ def mean_metrics(outcomes: Sequence[CaseOutcome]) -> Metrics:
     p50, p95 = LATENCY_METRICS
     metrics[p50] = quantile(latencies, 0.50)
     metrics[p95] = quantile(latencies, 0.95)
+    llm_latencies = [o.llm_latency_ms for o in outcomes if o.llm_latency_ms is not None]
+    llm_p50, llm_p95 = LLM_LATENCY_METRICS
+    metrics[llm_p50] = quantile(llm_latencies, 0.50)
+    metrics[llm_p95] = quantile(llm_latencies, 0.95)
     return metrics
 
 

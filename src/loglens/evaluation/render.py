@@ -9,7 +9,12 @@ from rich.table import Table
 
 from loglens.evaluation.drift import DriftReport
 from loglens.evaluation.history import RunSummary
-from loglens.evaluation.results import LATENCY_METRICS, METRIC_NAMES, EvalRun, Metrics
+from loglens.evaluation.results import (
+    FIGURE_METRICS,
+    METRIC_NAMES,
+    EvalRun,
+    Metrics,
+)
 
 # Columns of the per-tag table (the rest is in the JSON).
 TAG_COLUMNS: tuple[str, ...] = (
@@ -27,7 +32,7 @@ TAG_COLUMNS: tuple[str, ...] = (
 def fmt_value(name: str, value: float | None) -> str:
     if value is None:
         return "–"
-    return f"{value:.1f}" if name in LATENCY_METRICS else f"{value:.3f}"
+    return f"{value:.1f}" if name in FIGURE_METRICS else f"{value:.3f}"
 
 
 def render_run(console: Console, run: EvalRun) -> None:

@@ -27,6 +27,16 @@ LINE_METRICS: tuple[str, ...] = (
     "line_component_accuracy",
 )
 LATENCY_METRICS: tuple[str, ...] = ("latency_p50_ms", "latency_p95_ms")
+# The LLM step (`--backend llm`): share of the model's answers that passed the schema,
+# share of cases where the model could not help fully (a fallback reason), generation
+# speed, and the LLM step's own wall time per case.
+LLM_LATENCY_METRICS: tuple[str, ...] = ("llm_latency_p50_ms", "llm_latency_p95_ms")
+LLM_METRICS: tuple[str, ...] = (
+    "schema_valid_rate",
+    "fallback_rate",
+    "llm_tokens_per_s",
+    *LLM_LATENCY_METRICS,
+)
 METRIC_NAMES: tuple[str, ...] = (
     *FINDING_METRICS,
     *COMPARE_METRICS,
@@ -34,9 +44,16 @@ METRIC_NAMES: tuple[str, ...] = (
     "false_alarm_rate",
     "pass_rate",
     *LATENCY_METRICS,
+    *LLM_METRICS,
 )
 # Metrics where a smaller value is better; every other metric is better when larger.
-LOWER_IS_BETTER: frozenset[str] = frozenset({"false_alarm_rate", *LATENCY_METRICS})
+LOWER_IS_BETTER: frozenset[str] = frozenset(
+    {"false_alarm_rate", *LATENCY_METRICS, "fallback_rate", *LLM_LATENCY_METRICS}
+)
+# Metrics that are timings or speeds rather than rates in [0, 1]: judged relatively.
+FIGURE_METRICS: frozenset[str] = frozenset(
+    {*LATENCY_METRICS, *LLM_LATENCY_METRICS, "llm_tokens_per_s"}
+)
 
 Metrics = dict[str, float | None]
 
@@ -66,6 +83,7 @@ class CaseOutcome(CaseScore):
     dataset: str
     tags: list[str] = Field(default_factory=list)
     latency_ms: float | None = None
+    llm_latency_ms: float | None = Field(default=None, description="wall time of the LLM step")
     error: str | None = None
 
 

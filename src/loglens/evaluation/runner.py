@@ -22,6 +22,7 @@ from loglens.evaluation.metrics import (
     analyze_case_scores,
     compare_case_scores,
     line_case_scores,
+    llm_case_scores,
 )
 from loglens.evaluation.results import CaseOutcome, CaseScore, EvalRun
 from loglens.model import (
@@ -195,6 +196,10 @@ def _run_case(
     latency_ms = (time.perf_counter() - started) * 1000
     fields = _score(case, result).model_dump()
     fields["passed"] = fields["passed"] and error is None
+    llm = result.llm if isinstance(result, Report | Diff) else None
+    if llm is not None:
+        fields["scores"].update(llm_case_scores(llm))
+        fields["llm_latency_ms"] = llm.latency_ms
     outcome = CaseOutcome(
         **fields,
         id=case.id,

@@ -33,10 +33,10 @@ from pydantic import (
 from loglens.model import Category, Severity
 
 MAX_COMPONENT_CHARS = 64
-MAX_ROOT_CAUSE_CHARS = 400
-MAX_ACTION_CHARS = 300
-MAX_SIGNATURE_CHARS = 160
-MAX_SIGNATURES = 4
+MAX_ROOT_CAUSE_CHARS = 320
+MAX_ACTION_CHARS = 240
+MAX_SIGNATURE_CHARS = 120
+MAX_SIGNATURES = 3
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
