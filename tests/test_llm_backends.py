@@ -335,7 +335,7 @@ def test_local_cancelling_the_caller_stops_generation(tiny_gguf: Path) -> None:
         task = asyncio.create_task(
             backend.generate(MESSAGES, schema=None, max_tokens=4000, timeout_s=60)
         )
-        await _until_sampling(backend)
+        await _until_sampling(backend, task)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -349,9 +349,10 @@ def test_local_cancelling_the_caller_stops_generation(tiny_gguf: Path) -> None:
     assert sampled < 4000
 
 
-async def _until_sampling(backend: LocalBackend) -> None:
+async def _until_sampling(backend: LocalBackend, task: asyncio.Task[Any]) -> None:
     """Wait (without a clock) until the running call has sampled its first token."""
     while (stats := backend.last_run()) is None or stats.tokens_sampled == 0:
+        assert not task.done(), "the generation ended before it could be cancelled"
         await asyncio.sleep(0)
 
 
