@@ -283,12 +283,21 @@ def _parse_embeddings(body: Any, *, expected: int, url: str) -> Matrix:
             f"embeddings server {url} answered in an unknown format ({exc!r})",
             hint="the server must speak the OpenAI /v1/embeddings format",
         ) from exc
-    if len(rows) != expected or any(not isinstance(row, list) for row in rows):
+    if len(rows) != expected:
         raise RetrievalUnavailableError(
-            f"embeddings server {url} returned {len(rows)} float vectors for {expected} texts",
-            hint="use a pooled embedding model (llama-server --pooling mean)",
+            f"embeddings server {url} returned {len(rows)} vectors for {expected} texts",
+            hint="the server must answer one embedding per input",
+        )
+    if not all(_is_flat_vector(row) for row in rows) or len({len(row) for row in rows}) > 1:
+        raise RetrievalUnavailableError(
+            f"embeddings server {url} returned token embeddings, not one vector per text",
+            hint="start the server with a pooling type (llama-server --embedding --pooling mean)",
         )
     return _normalised(rows)
+
+
+def _is_flat_vector(row: Any) -> bool:
+    return isinstance(row, list) and bool(row) and all(isinstance(x, int | float) for x in row)
 
 
 def _chunks(texts: Sequence[str], size: int) -> Iterator[Sequence[str]]:
