@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing
 from pathlib import Path
@@ -23,7 +26,9 @@ import pytest
 from llama_cpp import Llama
 from llama_cpp.llama_grammar import LlamaGrammar, json_schema_to_gbnf
 from pydantic import BaseModel, ConfigDict, Field
+from typer.testing import CliRunner
 
+from loglens.cli.main import _load_commands, app
 from loglens.config import Settings
 from loglens.errors import BackendError, ConfigError
 from loglens.llm.backend import (
@@ -678,3 +683,61 @@ def test_nothing_listening_is_a_backend_error_after_the_attempts() -> None:
 
     with pytest.raises(BackendError, match=r"127\.0\.0\.1:\d+ \(2 attempts\)"):
         asyncio.run(scenario())
+
+
+# --- loglens llm check ----------------------------------------------------------------
+
+
+def loglens(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """The real entry point (errors become a message and the error's exit code)."""
+    return subprocess.run(
+        [sys.executable, "-c", "from loglens.cli.main import run; run()", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+    )
+
+
+def test_llm_check_on_the_tiny_model(tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOGLENS_MODEL_PATH", str(tiny_gguf))
+    _load_commands()
+    result = CliRunner().invoke(app, ["llm", "check", "--json"])
+    assert result.exit_code == 0, result.output
+    report = orjson.loads(result.stdout)
+    assert report["info"] == {
+        "backend": "local",
+        "model": "tiny.gguf",
+        "context_size": DEFAULT_CONTEXT,
+        "slots": 1,
+        "context_source": "default",
+    }
+    assert report["json_valid"] is True
+    assert set(orjson.loads(report["text"])) == {"component", "severity"}
+    assert report["completion_tokens"] > 0 and report["tokens_per_second"] > 0
+
+    human = CliRunner().invoke(app, ["llm", "check"])
+    assert human.exit_code == 0, human.output
+    for label in ("backend", "local", "tiny.gguf", "8192 tokens (default)", "tokens/s"):
+        assert label in human.stdout
+
+
+def test_llm_check_without_a_backend_says_what_to_configure() -> None:
+    result = loglens("llm", "check")
+    assert result.returncode == ConfigError.exit_code
+    assert "LOGLENS_LLM_BACKEND" in result.stderr and "LOGLENS_MODEL_PATH" in result.stderr
+
+
+def test_llm_check_with_an_unreachable_server_is_a_backend_error() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = loglens(
+        "llm",
+        "check",
+        LOGLENS_LLM_BACKEND="openai",
+        LOGLENS_LLM_URL=f"http://127.0.0.1:{port}",
+        LOGLENS_LLM_MAX_ATTEMPTS="1",
+    )
+    assert result.returncode == BackendError.exit_code
+    assert "cannot reach the LLM server" in result.stderr
