@@ -70,9 +70,11 @@ SIGNATURE_VALUE = 40.0
 NEIGHBOUR_VALUE = 20.0
 RELATED_REST_VALUE = 10.0
 
-# Grounding: a signature holds when a contiguous run of this share of its characters
-# occurs in the input (after case and whitespace folding); shorter ones say nothing.
-SIGNATURE_MATCH_SHARE = 0.85
+# Grounding: a signature holds when it is a substring of the input (after case and
+# whitespace folding), or when this share of its characters appears in order in one
+# place of it (NEAR_SLACK_CHARS around); shorter ones say nothing.
+SIGNATURE_MATCH_SHARE = 0.9
+NEAR_SLACK_CHARS = 8
 MIN_SIGNATURE_CHARS = 4
 PROBLEM_LEVELS = frozenset({"warn", "error", "fatal"})
 
@@ -408,9 +410,17 @@ class Grounding:
             return False
         if wanted in self.text:
             return True
-        matcher = SequenceMatcher(None, self.text, wanted, autojunk=False)
-        match = matcher.find_longest_match(0, len(self.text), 0, len(wanted))
-        return match.size >= SIGNATURE_MATCH_SHARE * len(wanted)
+        # Nearly a substring: around the longest common run, the same characters in order
+        # (a few typos or a changed number) cover most of the signature.
+        anchor = SequenceMatcher(None, self.text, wanted, autojunk=False).find_longest_match(
+            0, len(self.text), 0, len(wanted)
+        )
+        if anchor.size < MIN_SIGNATURE_CHARS:
+            return False
+        start = max(anchor.a - anchor.b - NEAR_SLACK_CHARS, 0)
+        window = self.text[start : anchor.a - anchor.b + len(wanted) + NEAR_SLACK_CHARS]
+        blocks = SequenceMatcher(None, window, wanted, autojunk=False).get_matching_blocks()
+        return sum(block.size for block in blocks) >= SIGNATURE_MATCH_SHARE * len(wanted)
 
     def has_component(self, component: str) -> bool:
         slug = _slug(component)
