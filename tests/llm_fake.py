@@ -16,6 +16,18 @@ from typing import Any
 
 from loglens.errors import BackendError
 from loglens.llm.backend import BackendInfo, ChatMessage, Generation
+from loglens.model import (
+    Category,
+    EvidenceLine,
+    Finding,
+    PatternOut,
+    Report,
+    Severity,
+    SourceInfo,
+    Stats,
+    Window,
+    format_ts,
+)
 
 WORD_RE = re.compile(r"\w+|[^\w\s]")
 MESSAGE_OVERHEAD = 4
@@ -119,3 +131,66 @@ class ScriptedBackend:
 
     async def aclose(self) -> None:
         self.closed = True
+
+
+T0_NS = 1_790_000_000 * 1_000_000_000
+SECOND_NS = 1_000_000_000
+
+
+def make_finding(rank: int = 1, lines: Sequence[str] = (), **fields: Any) -> Finding:
+    """A storage finding on loki with three evidence lines (one holding a password)."""
+    evidence_lines = lines or [
+        'level=error msg="write /loki/chunks/a1: no space left on device" password=hunter2',
+        'level=error msg="write /loki/chunks/b2: no space left on device"',
+        'level=error msg="failed to flush chunks"',
+    ]
+    start = T0_NS + (600 + rank * 60) * SECOND_NS
+    base: dict[str, Any] = {
+        "rank": rank,
+        "fingerprint": f"f-{rank:08x}",
+        "category": Category.STORAGE,
+        "severity": Severity.CRITICAL,
+        "component": "loki",
+        "title": f"loki: no space left on device ({rank})",
+        "root_cause": "The volume holding loki's chunks is full.",
+        "action": "Grow the PVC or lower retention.",
+        "error_signatures": ["write <*>: no space left on device", "failed to flush chunks"],
+        "signature": "storage.no_space",
+        "count": 120,
+        "first_seen": format_ts(start),
+        "last_seen": format_ts(start + 300 * SECOND_NS),
+        "patterns": [f"p-own-{rank}"],
+        "evidence": [
+            EvidenceLine(
+                ts=format_ts(start + i * SECOND_NS),
+                labels={"namespace": "monitoring", "pod": "loki-0", "container": "loki"},
+                line=line,
+            )
+            for i, line in enumerate(evidence_lines)
+        ],
+    }
+    base.update(fields)
+    return Finding.model_validate(base)
+
+
+def make_report(findings: int = 3) -> Report:
+    """A report with `findings` findings and a few patterns, as `analyze` would give."""
+    patterns = [
+        PatternOut(
+            id=f"p-{i}",
+            template=f"pattern {i} happened <*>",
+            count=10,
+            level="error" if i % 2 else "info",
+            first_seen=format_ts(T0_NS + (600 + i * 30) * SECOND_NS),
+        )
+        for i in range(20)
+    ]
+    found = [make_finding(rank) for rank in range(1, findings + 1)]
+    return Report(
+        window=Window(start=format_ts(T0_NS), end=format_ts(T0_NS + 3600 * SECOND_NS)),
+        source=SourceInfo(kind="inline"),
+        stats=Stats(lines=5000, patterns=20),
+        findings=found,
+        patterns=patterns,
+        summary="deterministic summary",
+    )

@@ -4,6 +4,13 @@ Both windows go through one miner, so a pattern has the same id and template on
 both sides. Each pattern's counts are then compared as rates with
 `detect.rates.compare_rates` (significant *and* large), and findings are ranked per
 side: those whose fingerprint appears only in the later window are reported.
+
+Each heading lists changes, not raw patterns: patterns that belong to one problem
+(one finding of the side where they occur, or findings triage judged to be its
+symptoms) and changed the same way are one entry, led by the problem's own pattern,
+with the others under `related` and a line of each among its examples. An incident
+that starts is one "new" entry, not a dozen (OOM kill, back-offs, probe failures,
+503s at the gateway).
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ from loglens.sources.window import TimeWindow
 from loglens.triage.rank import rank_findings
 
 MAX_DIFF_EXAMPLES = 3
+MAX_RELATED_EXAMPLES = 8
 MAX_PER_HEADING = 100
 
 
@@ -142,6 +150,61 @@ def _heading(
     return change
 
 
+def _root_of(finding: Finding, by_print: dict[str, Finding], present: set[str]) -> Finding:
+    """The most basic cause of `finding` that changed too (follows `symptom_of`)."""
+    seen = {finding.fingerprint}
+    while True:
+        causes = [
+            by_print[fp]
+            for fp in finding.symptom_of
+            if fp in by_print and fp in present and fp not in seen
+        ]
+        if not causes:
+            return finding
+        finding = min(causes, key=lambda f: f.rank)
+        seen.add(finding.fingerprint)
+
+
+def fold_by_problem(entries: list[DiffPattern], findings: list[Finding]) -> list[DiffPattern]:
+    """One entry per problem: patterns of a finding and of its symptoms fold into its lead."""
+    finding_of = {pid: f for f in findings for pid in f.patterns}
+    by_print = {f.fingerprint: f for f in findings}
+    present = {finding_of[e.id].fingerprint for e in entries if e.id in finding_of}
+    folds: dict[str, list[DiffPattern]] = {}
+    order: list[str] = []
+    for entry in entries:
+        finding = finding_of.get(entry.id)
+        key = (
+            "f:" + _root_of(finding, by_print, present).fingerprint
+            if finding is not None
+            else "p:" + entry.id
+        )
+        if key not in folds:
+            folds[key] = []
+            order.append(key)
+        folds[key].append(entry)
+    return [_folded(folds[key], by_print.get(key[2:])) for key in order]
+
+
+def _folded(entries: list[DiffPattern], root: Finding | None) -> DiffPattern:
+    """The root finding's own pattern leads; the rest become `related`."""
+    if len(entries) == 1:
+        return entries[0]
+    rank = {pid: i for i, pid in enumerate(root.patterns)} if root is not None else {}
+    ordered = sorted(entries, key=lambda e: rank.get(e.id, len(rank)))
+    lead, rest = ordered[0], ordered[1:]
+    examples = list(lead.examples)
+    for other in rest[:MAX_RELATED_EXAMPLES]:
+        examples.extend(other.examples[:1])
+    related = [other.model_copy(update={"examples": other.examples[:1]}) for other in rest]
+    return lead.model_copy(update={"examples": examples, "related": related})
+
+
+def _busier(change: Change, before: _Side, after: _Side) -> _Side:
+    """The side whose lines show the change: after for new/increased, before otherwise."""
+    return after if change in (Change.NEW, Change.INCREASED) else before
+
+
 def _findings(side: _Side, pattern_set: PatternSet, settings: Settings) -> list[Finding]:
     start, end = side.bounds
     assessments = assess_slices(pattern_set, side.slices, window_start_ns=start, window_end_ns=end)
@@ -203,20 +266,25 @@ def compare(
             after=n_after,
             ratio=round(change.ratio, 3) if change.ratio is not None else None,
             p_value=change.p_value,
-            examples=newer.examples(pattern.id),
+            examples=_busier(change.change, side_before, side_after).examples(pattern.id),
         )
         heading: list[DiffPattern] = getattr(diff, change.change.value)
-        if len(heading) < MAX_PER_HEADING:
-            heading.append(entry)
-    before_prints = {f.fingerprint for f in _findings(side_before, pattern_set, settings)}
+        heading.append(entry)
+    findings_before = _findings(side_before, pattern_set, settings)
+    findings_after = _findings(side_after, pattern_set, settings)
+    for name, findings in (
+        ("new", findings_after),
+        ("increased", findings_after),
+        ("gone", findings_before),
+        ("decreased", findings_before),
+    ):
+        folded = fold_by_problem(getattr(diff, name), findings)
+        setattr(diff, name, folded[:MAX_PER_HEADING])
+    before_prints = {f.fingerprint for f in findings_before}
     diff.findings = [
         finding.model_copy(update={"rank": rank})
         for rank, finding in enumerate(
-            (
-                f
-                for f in _findings(side_after, pattern_set, settings)
-                if f.fingerprint not in before_prints
-            ),
+            (f for f in findings_after if f.fingerprint not in before_prints),
             start=1,
         )
     ]
@@ -232,6 +300,7 @@ def compare_records(
     settings: Settings,
     before_window: TimeWindow | None = None,
     after_window: TimeWindow | None = None,
+    on_summary_token: TokenCallback | None = None,
 ) -> Diff:
     """`compare` over records already in memory (golden cases, API bodies)."""
     return compare(
@@ -240,4 +309,5 @@ def compare_records(
         settings=settings,
         before_window=before_window,
         after_window=after_window,
+        on_summary_token=on_summary_token,
     )
