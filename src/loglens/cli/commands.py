@@ -7,6 +7,8 @@ from loglens.cli import (  # noqa: F401
     compare,
     demo,
     eval,
+    index,
     llm,
     patterns,
+    search,
 )
