@@ -118,6 +118,8 @@ class Settings(BaseSettings):
     retrieval: Literal["auto", "on", "off"] = "auto"
     # lancedb: embedded, under data_dir; qdrant: a Qdrant server at qdrant_url.
     vector_backend: Literal["lancedb", "qdrant"] = "lancedb"
+    # Where the lancedb dataset lives (default: data_dir/vectors).
+    vector_path: Path | None = None
     qdrant_url: str | None = None
     qdrant_api_key: SecretStr | None = None
     # local: all-MiniLM-L6-v2 in-process; openai: /v1/embeddings at embed_url.
@@ -163,8 +165,8 @@ class Settings(BaseSettings):
 
     @property
     def vector_dir(self) -> Path:
-        """LanceDB dataset of the embedded vector store."""
-        return self.data_dir / "vectors"
+        """LanceDB dataset of the embedded vector store (`vector_path`, or data_dir/vectors)."""
+        return self.vector_path if self.vector_path is not None else self.data_dir / "vectors"
 
     @property
     def llm_cache_db(self) -> Path:
