@@ -155,32 +155,28 @@ def _local(tiny_gguf: Path, **fields: object) -> Settings:
 
 
 @pytest.mark.integration
-def test_analyze_with_the_tiny_model_end_to_end(tiny_gguf: Path) -> None:
+def test_analyze_with_the_tiny_model_end_to_end_then_from_the_cache(tiny_gguf: Path) -> None:
+    settings = _local(tiny_gguf)
     pieces: list[str] = []
-    report = analyze(
-        DemoSource(lines=3000, seed=3), settings=_local(tiny_gguf), on_summary_token=pieces.append
+    first = analyze(
+        DemoSource(lines=3000, seed=3), settings=settings, on_summary_token=pieces.append
     )
-    llm = report.llm
+    llm = first.llm
     assert llm.used and llm.backend == "local" and llm.model == tiny_gguf.name
     assert llm.answers == llm.answers_valid == 2 and llm.findings_explained == 2
-    assert [f.explained_by for f in report.findings[:3]] == ["llm", "llm", "rules"]
+    assert [f.explained_by for f in first.findings[:3]] == ["llm", "llm", "rules"]
     assert llm.context_size == 4096 and llm.tokens_per_s and llm.tokens_prompt > 1000
-    assert pieces and report.summary == "".join(pieces).strip()
-    assert llm.fallback_reason is None
+    assert pieces and first.summary == "".join(pieces).strip()
+    assert llm.fallback_reason is None and (llm.calls, llm.cache_hits) == (3, 0)
 
-
-@pytest.mark.integration
-def test_analysing_the_same_window_twice_calls_the_model_once(tiny_gguf: Path) -> None:
-    settings = _local(tiny_gguf, llm_top_k=3)
-    first = analyze(DemoSource(lines=3000, seed=5), settings=settings)
-    second = analyze(DemoSource(lines=3000, seed=5), settings=settings)
-    assert (first.llm.answers, first.llm.cache_hits, first.llm.calls) == (3, 0, 4)
-    # Only the summary is generated again; every extraction comes from the cache.
-    assert (second.llm.answers, second.llm.cache_hits, second.llm.calls) == (0, 3, 1)
+    # The same window again: every extraction comes from the cache, only the summary is
+    # generated (the model is called once), and the findings come out the same.
+    second = analyze(DemoSource(lines=3000, seed=3), settings=settings)
+    assert (second.llm.answers, second.llm.cache_hits, second.llm.calls) == (0, 2, 1)
     assert [f.model_dump(exclude={"llm_notes"}) for f in second.findings] == [
         f.model_dump(exclude={"llm_notes"}) for f in first.findings
     ]
-    assert all("answer from the cache" in f.llm_notes for f in second.findings[:3])
+    assert all("answer from the cache" in f.llm_notes for f in second.findings[:2])
     assert settings.llm_cache_db.is_file()
 
 
@@ -237,6 +233,15 @@ def test_analyze_through_the_openai_backend_against_llama_cpp_server(
         DemoSource(lines=3000, seed=3), settings=settings, on_summary_token=pieces.append
     )
     llm = report.llm
-    assert llm.used and llm.backend == "openai" and llm.fallback_reason is None
-    assert llm.answers == llm.answers_valid == 2 and llm.findings_explained == 2
+    assert llm.used and llm.backend == "openai" and llm.model == tiny_gguf.name
     assert len(pieces) > 1 and report.summary == "".join(pieces).strip()
+    # llama_cpp.server builds the grammar with llama-cpp-python's converter, which lets raw
+    # control characters into strings: strict validation rejects those answers (repair,
+    # then the rules answer, with the reason). llama-server's own converter does not.
+    explained = [f for f in report.findings[:2] if f.explained_by == "llm"]
+    assert len(explained) == llm.findings_explained >= 1
+    assert llm.answers_valid == llm.findings_explained and llm.answers >= 2
+    for finding in report.findings[:2]:
+        if finding.explained_by == "rules":
+            assert "control character" in finding.llm_notes[-1]
+            assert "control character" in (llm.fallback_reason or "")
