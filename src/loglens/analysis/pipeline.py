@@ -51,16 +51,28 @@ class StageTimer:
         return {name: round(value * 1000, 1) for name, value in self.seconds.items()}
 
 
-def _timed(iterator: Iterator[Batch], timer: StageTimer, name: str) -> Iterator[Batch]:
-    """Yield from `iterator`, charging the time spent producing each item to `name`."""
+def _timed(
+    iterator: Iterator[Batch], timer: StageTimer, name: str, *, inner: str | None = None
+) -> Iterator[Batch]:
+    """Yield from `iterator`, charging the time spent producing each item to `name`.
+
+    With `inner`, `iterator` pulls from a stage timed as `inner`; that stage's time
+    is taken out, so nested stages are not counted twice.
+    """
+    seconds = timer.seconds
     while True:
         started = time.perf_counter()
+        inner_before = seconds.get(inner, 0.0) if inner else 0.0
         try:
             item = next(iterator)
         except StopIteration:
-            timer.add(name, time.perf_counter() - started)
+            item = None
+        spent = time.perf_counter() - started
+        if inner:
+            spent -= seconds.get(inner, 0.0) - inner_before
+        timer.add(name, spent)
+        if item is None:
             return
-        timer.add(name, time.perf_counter() - started)
         yield item
 
 
@@ -82,7 +94,9 @@ def read_window(
     """Parsed, multi-line-joined batches of the records inside `window` (all when None)."""
     counters = counters if counters is not None else WindowCounters()
     raw = _timed(iter(source.batches()), timer, "read")
-    parsed = _timed(parsed_batches(raw, source.stats, multiline=multiline), timer, "parse")
+    parsed = _timed(
+        parsed_batches(raw, source.stats, multiline=multiline), timer, "parse", inner="read"
+    )
     for batch in parsed:
         if window is not None:
             kept = [record for record in batch if window.start_ns <= record.ts < window.end_ns]

@@ -23,10 +23,9 @@ import io
 import re
 import sys
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
-from itertools import islice
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -48,6 +47,8 @@ MAX_JOINED_PARTIAL = 1 << 20
 MAX_INTERNED_LABELS = 10_000
 # Longer lines are cut to this size (the rest is dropped); Loki's default limit is 256 KB.
 MAX_LINE_BYTES = 1 << 20
+# Bytes read from a file per call; lines are split out of each block.
+READ_BLOCK = 1 << 20
 _DETAIL_MAX_CHARS = 120
 _GZIP_MAGIC = b"\x1f\x8b"
 _GLOB_CHARS = frozenset("*?[")
@@ -90,6 +91,17 @@ def rfc3339_ns(text: str) -> int:
         if len(text) == 20:
             return _seconds_of(text[:19]) * 1_000_000_000
     return parse_ts(text)
+
+
+def _known_second_ns(ts: str) -> int | None:
+    """Nanoseconds of a `...SS.fffZ` ts whose second is already cached, else None."""
+    if ts[-1:] != "Z" or ts[19:20] != ".":
+        return None
+    seconds = _SECONDS_BY_PREFIX.get(ts[:19])
+    fraction = ts[20:-1]
+    if seconds is None or not fraction.isdigit() or len(fraction) > 9:
+        return None
+    return seconds * 1_000_000_000 + int(fraction) * _FRACTION_SCALE[len(fraction)]
 
 
 _ISO_START_RE = re.compile(
@@ -199,6 +211,85 @@ def detect_file_format(first_lines: list[bytes]) -> str:
     return "plain"
 
 
+# --- shares: one worker's part of a JSONL input -------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StreamShare:
+    """The streams one of `workers` readers of the same JSONL files keeps (see analysis.parallel).
+
+    A stream is identified by the values of `stream_labels`; `assigned` maps stream
+    keys to a worker, and a key it does not hold goes to a worker chosen by its
+    hash, so every reader decides alike without talking to the others. Records that
+    cannot be read go to worker 0, which reports them. Non-JSONL files are read
+    whole by worker 0.
+    """
+
+    index: int
+    workers: int
+    assigned: Mapping[tuple[str, ...], int] = field(default_factory=dict)
+    stream_labels: tuple[str, ...] = ("namespace", "container")
+
+    def key_of(self, labels: Mapping[str, object]) -> tuple[str, ...]:
+        return tuple(str(labels.get(name, "")) for name in self.stream_labels)
+
+    def owner(self, key: tuple[str, ...]) -> int:
+        worker = self.assigned.get(key)
+        if worker is None:
+            worker = zlib.crc32("\x1f".join(key).encode()) % self.workers
+        return worker
+
+    def keeps_labels(self, labels: object) -> bool:
+        """Whether this share reads a record with these labels (bad labels: worker 0)."""
+        if labels is None:
+            labels = {}
+        if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
+            return self.index == 0
+        return self.owner(self.key_of(labels)) == self.index
+
+
+class _ShareFilter:
+    """Decides per raw JSONL line whether a share keeps it, mostly without parsing it.
+
+    The bytes of the `"labels":{...}` object are looked up in a cache; only a line
+    with labels not seen before is parsed (and a line whose labels cannot be cut
+    out that simply, which is parsed every time).
+    """
+
+    def __init__(self, share: StreamShare) -> None:
+        self.share = share
+        self.decided: dict[bytes, bool] = {}
+
+    def keeps(self, raw: bytes) -> bool:
+        start = raw.find(b'"labels":')
+        end = raw.find(b"}", start) + 1 if start != -1 else 0
+        if end:
+            kept = self.decided.get(raw[start:end])
+            if kept is not None:
+                return kept
+        try:
+            record = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return self.share.index == 0
+        if not isinstance(record, dict):
+            return self.share.index == 0
+        labels = record.get("labels")
+        kept = self.share.keeps_labels(labels)
+        if end and _is_labels_object(raw[start + len(b'"labels":') : end], labels):
+            if len(self.decided) >= MAX_INTERNED_LABELS:
+                self.decided.clear()
+            self.decided[raw[start:end]] = kept
+        return kept
+
+
+def _is_labels_object(text: bytes, labels: object) -> bool:
+    """Whether `text` is exactly the JSON of `labels` (so equal bytes mean equal labels)."""
+    try:
+        return bool(orjson.loads(text) == labels)
+    except orjson.JSONDecodeError:
+        return False
+
+
 # --- the source ---------------------------------------------------------------------------
 
 
@@ -238,6 +329,7 @@ class FileSource:
         skip_bad: bool = False,
         batch_size: int = 4096,
         stdin: IO[bytes] | None = None,
+        share: StreamShare | None = None,
     ) -> None:
         if fmt not in FILE_FORMATS:
             raise InputError(
@@ -250,9 +342,13 @@ class FileSource:
         self.skip_bad = skip_bad
         self.batch_size = batch_size
         self._stdin = stdin
+        self.share = share
         self.stats = ReadStats()
         # Format actually used per path, filled as files are opened.
         self.formats: dict[str, str] = {}
+        # (path index, line number) of each of stats.skipped_examples, to order merged ones.
+        self.skipped_at: list[tuple[int, int]] = []
+        self._path_index = 0
 
     def describe(self) -> SourceInfo:
         if self.paths == ["-"]:
@@ -263,7 +359,8 @@ class FileSource:
         return SourceInfo(kind="files", detail=names)
 
     def batches(self) -> Iterator[Batch]:
-        for path in self.paths:
+        for index, path in enumerate(self.paths):
+            self._path_index = index
             yield from self._file_batches(path)
 
     # -- one file ---------------------------------------------------------------------
@@ -276,6 +373,8 @@ class FileSource:
             head = lines.take(DETECT_LINES)
             fmt = self.fmt if self.fmt != "auto" else detect_file_format(head)
             self.formats[name] = fmt
+            if self.share is not None and fmt != "jsonl" and self.share.index != 0:
+                return
             reader = _READERS[fmt](name, self)
             line_no = 0
             counted_bytes = 0
@@ -325,37 +424,35 @@ class FileSource:
         self.stats.skipped += 1
         if len(self.stats.skipped_examples) < MAX_SKIPPED_EXAMPLES:
             self.stats.skipped_examples.append(f"{name}:{line_no}: {reason}")
+            self.skipped_at.append((self._path_index, line_no))
 
 
 class _LineChunks:
-    """Raw lines of a stream in chunks; lines over MAX_LINE_BYTES are cut to that size.
+    """Raw lines of a stream (without their `\\n`) in chunks; lines over MAX_LINE_BYTES are cut.
 
-    Reading with a size limit keeps one endless line (a binary file, a log with no
-    newlines) from taking unbounded memory.
+    The stream is read in blocks of READ_BLOCK bytes and split at newlines, which
+    costs far less per line than `readline`. Only the unfinished line at the end of
+    a block is carried over, and it is cut at MAX_LINE_BYTES (the rest of that line
+    is dropped), so one endless line (a binary file, a log with no newlines) cannot
+    take unbounded memory.
     """
 
     def __init__(self, stream: io.BufferedIOBase, name: str) -> None:
         self.name = name
-        self.lines = iter(partial(stream.readline, MAX_LINE_BYTES), b"")
+        self.stream = stream
         self.bytes_read = 0
-        self.cutting = False  # inside the rest of an over-long line
+        self._ready: list[bytes] = []
+        self._rest = b""  # the start of a line whose end has not been read yet
+        self._cutting = False  # inside the dropped rest of an over-long line
+        self._ended = False
 
     def take(self, count: int) -> list[bytes]:
-        """Up to `count` lines (fewer only at the end, or where long lines were cut)."""
-        while True:
-            try:
-                chunk = list(islice(self.lines, count))
-            except (OSError, EOFError, zlib.error) as exc:
-                raise SourceError(
-                    f"cannot read {self.name}: {exc}", hint="is the file complete and not corrupt?"
-                ) from exc
-            if not chunk:
-                return chunk
-            self.bytes_read += sum(map(len, chunk))
-            if self.cutting or max(map(len, chunk)) >= MAX_LINE_BYTES:
-                chunk = self._cut_long_lines(chunk)
-            if chunk:
-                return chunk
+        """The next `count` lines (fewer only at the end of the stream)."""
+        while len(self._ready) < count and not self._ended:
+            self._read_block()
+        chunk = self._ready[:count]
+        del self._ready[:count]
+        return chunk
 
     def chunks(self, head: list[bytes], size: int) -> Iterator[list[bytes]]:
         for start in range(0, len(head), size):
@@ -363,17 +460,51 @@ class _LineChunks:
         while chunk := self.take(size):
             yield chunk
 
-    def _cut_long_lines(self, chunk: list[bytes]) -> list[bytes]:
-        kept: list[bytes] = []
-        for raw in chunk:
-            if self.cutting:
-                self.cutting = not raw.endswith(b"\n")
-                continue
-            if len(raw) >= MAX_LINE_BYTES and not raw.endswith(b"\n"):
-                self.cutting = True
-                raw += b"\n"
-            kept.append(raw)
-        return kept
+    def _read_block(self) -> None:
+        try:
+            block = self.stream.read1(READ_BLOCK)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise SourceError(
+                f"cannot read {self.name}: {exc}", hint="is the file complete and not corrupt?"
+            ) from exc
+        if not block:
+            self._ended = True
+            if self._rest and not self._cutting:
+                self._ready.append(self._rest)
+            self._rest = b""
+            return
+        self.bytes_read += len(block)
+        lines = block.split(b"\n")
+        if len(lines) == 1:
+            self._carry(block)
+            return
+        self._finish_line(lines[0])
+        unfinished = lines.pop()
+        del lines[0]
+        limit = MAX_LINE_BYTES
+        if max(map(len, lines), default=0) > limit:
+            lines = [line[:limit] for line in lines]
+        self._ready.extend(lines)
+        self._carry(unfinished)
+
+    def _finish_line(self, tail: bytes) -> None:
+        """The block's text up to its first newline ends the carried-over line."""
+        if self._cutting:
+            self._cutting = False
+        else:
+            self._ready.append((self._rest + tail)[:MAX_LINE_BYTES])
+        self._rest = b""
+
+    def _carry(self, start: bytes) -> None:
+        """Keep the unfinished end of a block, cut to MAX_LINE_BYTES."""
+        if self._cutting:
+            return
+        rest = self._rest + start if self._rest else start
+        if len(rest) > MAX_LINE_BYTES:
+            self._ready.append(rest[:MAX_LINE_BYTES])
+            self._cutting = True
+            rest = b""
+        self._rest = rest
 
 
 # --- readers: raw line chunks → records ----------------------------------------------------
@@ -381,10 +512,10 @@ class _LineChunks:
 
 def _decode_chunk(chunk: list[bytes]) -> list[str]:
     """UTF-8 lines without their line ends; one decode call per chunk."""
-    text = b"".join(chunk).decode("utf-8", "replace")
+    if not chunk:
+        return []
+    text = b"\n".join(chunk).decode("utf-8", "replace")
     lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
     if "\r" in text:
         lines = [line[:-1] if line.endswith("\r") else line for line in lines]
     return lines
@@ -395,46 +526,80 @@ class _JsonlReader:
         self.name = name
         self.source = source
         self.labels_cache: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+        # The JSON bytes of a labels object → the interned dict (see `_fast_record`).
+        self.labels_by_bytes: dict[bytes, dict[str, str]] = {}
+        self.keeps = _ShareFilter(source.share).keeps if source.share is not None else None
 
     def read(self, chunk: list[bytes], first_line_no: int) -> Batch:
+        numbers = range(first_line_no + 1, first_line_no + 1 + len(chunk))
+        if self.keeps is None:
+            return self._read(chunk, numbers)
+        keeps = self.keeps
+        kept = [(raw, line_no) for raw, line_no in zip(chunk, numbers, strict=True) if keeps(raw)]
+        return self._read([raw for raw, _ in kept], [line_no for _, line_no in kept])
+
+    def _read(self, chunk: list[bytes], numbers: Sequence[int]) -> Batch:
+        """Records of `chunk`, whose lines have the given numbers (for error messages).
+
+        Most records take the compact path: `{"ts":"...SS.fffZ","labels":{...},"line":...}`
+        as orjson writes it, with labels seen before and a ts in a second seen before,
+        has its ts and labels cut straight out of the bytes; only the line is decoded.
+        Other records are parsed whole (`_parsed_record`, then `_to_record`, which also
+        explains what is wrong). Every path gives the same record.
+        """
         records: Batch = []
         append = records.append
         loads = orjson.loads
-        labels_of = self.labels_cache.get
+        labels_of = self.labels_by_bytes.get
         seconds_of = _SECONDS_BY_PREFIX.get
         scale = _FRACTION_SCALE
-        line_no = first_line_no
-        for raw in chunk:
-            line_no += 1
-            # Fast path for the common record: known labels, `...SS.fffZ` ts. Anything
-            # unusual falls through to `_to_record`, which also explains what is wrong.
-            try:
-                record = loads(raw)
-                ts = record["ts"]
-                labels = labels_of(tuple(record["labels"].items()))
-                line = record["line"]
+        for raw, line_no in zip(chunk, numbers, strict=True):
+            if raw[:7] == b'{"ts":"':
+                quote = raw.find(b'"', 7)
+                close = raw.find(b"}", quote) + 1
+                labels = labels_of(raw[quote + 11 : close])
                 if (
                     labels is not None
-                    and type(line) is str
-                    and type(ts) is str
-                    and ts[-1:] == "Z"
-                    and ts[19:20] == "."
+                    and raw[quote + 1 : quote + 11] == b',"labels":'
+                    and raw[close : close + 8] == b',"line":'
+                    and raw[-1:] == b"}"
+                    and raw[quote - 1 : quote] == b"Z"
+                    and raw[26:27] == b"."
                 ):
-                    seconds = seconds_of(ts[:19])
-                    fraction = ts[20:-1]
+                    seconds = seconds_of(raw[7:26].decode("ascii", "replace"))
+                    fraction = raw[27 : quote - 1]
                     if seconds is not None and fraction.isdigit() and len(fraction) <= 9:
-                        nanos = seconds * 1_000_000_000 + int(fraction) * scale[len(fraction)]
-                        append(LogRecord(nanos, labels, line))
-                        continue
-            except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
-                pass
-            if not raw or raw.isspace():
-                continue
-            try:
-                append(self._to_record(raw))
-            except _BadRecordError as exc:
-                self.source.bad_record(self.name, line_no, str(exc))
+                        try:
+                            line = loads(raw[close + 8 : -1])
+                        except orjson.JSONDecodeError:
+                            line = None
+                        if type(line) is str:
+                            nanos = seconds * 1_000_000_000 + int(fraction) * scale[len(fraction)]
+                            append(LogRecord(nanos, labels, line))
+                            continue
+            record = self._parsed_record(raw)
+            if record is not None:
+                append(record)
+            elif raw and not raw.isspace():
+                try:
+                    append(self._to_record(raw))
+                except _BadRecordError as exc:
+                    self.source.bad_record(self.name, line_no, str(exc))
         return records
+
+    def _parsed_record(self, raw: bytes) -> LogRecord | None:
+        """A record in any layout with known labels and a ts in a known second; else None."""
+        try:
+            record = orjson.loads(raw)
+            ts = record["ts"]
+            labels = self.labels_cache.get(tuple(record["labels"].items()))
+            line = record["line"]
+        except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+            return None
+        if labels is None or type(line) is not str or type(ts) is not str:
+            return None
+        nanos = _known_second_ns(ts)
+        return LogRecord(nanos, labels, line) if nanos is not None else None
 
     def finish(self) -> Batch:
         return []
@@ -449,7 +614,22 @@ class _JsonlReader:
         line = record.get("line")
         if not isinstance(line, str):
             raise _BadRecordError('record has no "line" string')
-        return LogRecord(self._ts(record.get("ts")), self._labels(record.get("labels")), line)
+        record_labels = record.get("labels")
+        labels = self._labels(record_labels)
+        self._remember_labels_bytes(raw, labels)
+        return LogRecord(self._ts(record.get("ts")), labels, line)
+
+    def _remember_labels_bytes(self, raw: bytes, labels: dict[str, str]) -> None:
+        """Map the bytes of a compact record's labels object to the interned labels."""
+        if not raw.startswith(b'{"ts":"'):
+            return
+        quote = raw.find(b'"', 7)
+        if raw[quote + 1 : quote + 11] != b',"labels":':
+            return
+        close = raw.find(b"}", quote + 11) + 1
+        text = raw[quote + 11 : close]
+        if close and text not in self.labels_by_bytes and _is_labels_object(text, labels):
+            self.labels_by_bytes[text] = labels
 
     @staticmethod
     def _loads_lenient(raw: bytes) -> Any:
@@ -489,6 +669,7 @@ class _JsonlReader:
             raise _BadRecordError('"labels" values must be strings')
         if len(self.labels_cache) >= MAX_INTERNED_LABELS:
             self.labels_cache.clear()
+            self.labels_by_bytes.clear()
         self.labels_cache[key] = labels
         return labels
 
