@@ -20,6 +20,9 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
             monkeypatch.delenv(name, raising=False)
     data_dir = tmp_path / "loglens-data"
     monkeypatch.setenv("LOGLENS_DATA_DIR", str(data_dir))
+    # Retrieval (MiniLM + a vector store, seconds per fresh data directory) only in the
+    # tests that ask for it with `retrieval=` or LOGLENS_RETRIEVAL.
+    monkeypatch.setenv("LOGLENS_RETRIEVAL", "off")
     yield data_dir
 
 

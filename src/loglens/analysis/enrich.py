@@ -13,6 +13,7 @@ from collections.abc import Callable
 from loglens.config import Settings
 from loglens.llm.refine import refine_diff, refine_report
 from loglens.model import Diff, Report
+from loglens.retrieval.related import attach_related
 
 # Receives the LLM summary token by token, so the CLI and the API can show it live.
 TokenCallback = Callable[[str], None]
@@ -22,7 +23,7 @@ def enrich_report(
     report: Report, *, settings: Settings, on_summary_token: TokenCallback | None = None
 ) -> None:
     """Attach retrieved context to the top findings, then let the LLM refine them."""
-    # retrieval: loglens.retrieval (the retrieval issue) adds its step here
+    attach_related(report, settings=settings)
     refine_report(report, settings=settings, on_summary_token=on_summary_token)
 
 

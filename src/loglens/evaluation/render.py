@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from loglens.evaluation.drift import DriftReport
@@ -46,6 +47,8 @@ def render_run(console: Console, run: EvalRun) -> None:
         highlight=False,
     )
     console.print(_metrics_table(run))
+    if run.retrieval:
+        console.print(f"[dim]{escape(run.retrieval)}[/]")
     if metrics.by_tag:
         console.print(_tag_table(metrics.by_tag))
     for name, matrix in metrics.confusion.items():

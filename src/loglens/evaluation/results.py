@@ -37,6 +37,9 @@ LLM_METRICS: tuple[str, ...] = (
     "llm_tokens_per_s",
     *LLM_LATENCY_METRICS,
 )
+# Retrieval in the analysis (evaluation/retrieval_eval.py): the right category's knowledge
+# among the items attached to the case's finding.
+RETRIEVAL_METRICS: tuple[str, ...] = ("retrieval_hit_at_1", "retrieval_hit_at_3", "retrieval_mrr")
 METRIC_NAMES: tuple[str, ...] = (
     *FINDING_METRICS,
     *COMPARE_METRICS,
@@ -45,6 +48,7 @@ METRIC_NAMES: tuple[str, ...] = (
     "pass_rate",
     *LATENCY_METRICS,
     *LLM_METRICS,
+    *RETRIEVAL_METRICS,
 )
 # Metrics where a smaller value is better; every other metric is better when larger.
 LOWER_IS_BETTER: frozenset[str] = frozenset(
@@ -109,3 +113,6 @@ class EvalRun(_Model):
     datasets: list[str]
     metrics: EvalMetrics
     outcomes: list[CaseOutcome]
+    retrieval: str | None = Field(
+        default=None, description="where the retrieval metrics come from, or why they are absent"
+    )

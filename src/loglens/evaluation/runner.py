@@ -25,6 +25,7 @@ from loglens.evaluation.metrics import (
     llm_case_scores,
 )
 from loglens.evaluation.results import CaseOutcome, CaseScore, EvalRun
+from loglens.evaluation.retrieval_eval import RetrievalScope
 from loglens.model import (
     Classification,
     Diff,
@@ -158,18 +159,24 @@ def run_eval(
 ) -> EvalRun:
     """Evaluate every case of `datasets` with `backend` and return the scored run."""
     effective = settings_for_backend(settings, backend)
-    engine = analyzer if analyzer is not None else LibraryAnalyzer(effective)
-    started_at = datetime.now(tz=UTC).isoformat(timespec="seconds")
     cases = load_datasets(datasets)
+    scope = (
+        RetrievalScope.open(effective) if analyzer is None else RetrievalScope.passive(effective)
+    )
+    engine = analyzer if analyzer is not None else LibraryAnalyzer(scope.settings)
+    started_at = datetime.now(tz=UTC).isoformat(timespec="seconds")
     outcomes: list[CaseOutcome] = []
     llm_info: LlmInfo | None = None
-    for done, (dataset, case) in enumerate(cases, start=1):
-        outcome, info = _run_case(engine, dataset, case)
-        outcomes.append(outcome)
-        if info is not None and info.used and llm_info is None:
-            llm_info = info
-        if progress is not None:
-            progress(done, len(cases), case.id)
+    try:
+        for done, (dataset, case) in enumerate(cases, start=1):
+            outcome, info = _run_case(engine, dataset, case, scope)
+            outcomes.append(outcome)
+            if info is not None and info.used and llm_info is None:
+                llm_info = info
+            if progress is not None:
+                progress(done, len(cases), case.id)
+    finally:
+        scope.close()
     return EvalRun(
         started_at=started_at,
         git_commit=git_commit(),
@@ -179,11 +186,12 @@ def run_eval(
         datasets=[str(path) for path in datasets],
         metrics=aggregate(outcomes),
         outcomes=outcomes,
+        retrieval=scope.note,
     )
 
 
 def _run_case(
-    engine: Analyzer, dataset: str, case: GoldenCase
+    engine: Analyzer, dataset: str, case: GoldenCase, retrieval: RetrievalScope
 ) -> tuple[CaseOutcome, LlmInfo | None]:
     """Run and score one case; a LogLensError fails the case and is scored as an empty answer."""
     error: str | None = None
@@ -200,6 +208,7 @@ def _run_case(
     if llm is not None:
         fields["scores"].update(llm_case_scores(llm))
         fields["llm_latency_ms"] = llm.latency_ms
+    fields["scores"].update(retrieval.case_scores(case, result))
     outcome = CaseOutcome(
         **fields,
         id=case.id,

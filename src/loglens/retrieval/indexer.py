@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import BaseModel, ConfigDict
 
-from loglens.analysis.analyze import mine_window, report_from_mined
 from loglens.analysis.pipeline import Progress, ProgressCallback
 from loglens.config import Settings
 from loglens.detect.classify import component_from_labels
@@ -372,6 +371,9 @@ def index_source(
     clock: Clock = time.perf_counter,
 ) -> IndexFigures:
     """Read and mine a window (no enrichment, no LLM), then record its patterns and findings."""
+    # Imported here: the analysis imports this package for its retrieval step.
+    from loglens.analysis.analyze import mine_window, report_from_mined
+
     started = clock()
     mined = mine_window(source, settings=settings, window=window, progress=progress)
     report = report_from_mined(mined, settings=settings, window=window)
