@@ -27,6 +27,7 @@ import hashlib
 import json
 import math
 import re
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -332,7 +333,7 @@ async def fit_prompt(
             hint="raise LOGLENS_LLM_CONTEXT or lower LOGLENS_LLM_MAX_TOKENS",
         )
     await _measure(counter, sections)
-    base = await counter.count_prompt_tokens(_messages(system, closing, tail))
+    base = await _base_tokens(counter, _messages(system, closing, tail))
     dropped: list[str] = []
     truncated = 0
     for _ in range(MAX_FIT_ROUNDS):
@@ -354,6 +355,27 @@ async def fit_prompt(
         f"the prompt does not fit {limit} tokens even with every optional part dropped",
         hint="raise LOGLENS_LLM_CONTEXT or lower LOGLENS_LLM_MAX_TOKENS",
     )
+
+
+# Exact token counts of the frame (system prompt, closing line, tail) per counter: the same
+# frame is counted once, not once per finding.
+_BASE_COUNTS: weakref.WeakKeyDictionary[Any, dict[tuple[ChatMessage, ...], int]] = (
+    weakref.WeakKeyDictionary()
+)
+MAX_BASE_COUNTS = 64
+
+
+async def _base_tokens(counter: TokenCounter, messages: list[ChatMessage]) -> int:
+    try:
+        known = _BASE_COUNTS.setdefault(counter, {})
+    except TypeError:  # a counter that cannot be weakly referenced: count every time
+        return await counter.count_prompt_tokens(messages)
+    key = tuple(messages)
+    if key not in known:
+        if len(known) >= MAX_BASE_COUNTS:
+            known.clear()
+        known[key] = await counter.count_prompt_tokens(messages)
+    return known[key]
 
 
 def _messages(system: str, user: str, tail: Sequence[ChatMessage]) -> list[ChatMessage]:
