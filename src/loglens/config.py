@@ -84,6 +84,12 @@ class Settings(BaseSettings):
     max_report_patterns: int = 200
     # Record each analysed window's patterns in the history store (for "new since when?").
     record_history: bool = True
+    # Processes that read and mine one large JSONL input together, each taking a share of
+    # the streams (the report is the same as with one). 0: one per CPU, at most 4; 1: never.
+    analyze_workers: int = Field(default=0, ge=0)
+    # Inputs smaller than this many MB on disk are analysed in one process (starting
+    # workers and reading the file in each costs more than it saves on small inputs).
+    parallel_min_mb: float = Field(default=64.0, ge=0)
 
     # --- Redaction --------------------------------------------------------------------
     # Extra regexes whose matches are replaced with <redacted> everywhere text leaves loglens.

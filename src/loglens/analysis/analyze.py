@@ -14,6 +14,13 @@ from dataclasses import dataclass
 from loglens.analysis.assess import LastSeen, assess_slices
 from loglens.analysis.enrich import TokenCallback, enrich_report
 from loglens.analysis.history import PatternHistory
+from loglens.analysis.parallel import (
+    canonical_counts,
+    canonical_pattern_set,
+    canonical_slices,
+    mine_in_shares,
+    plan_shares,
+)
 from loglens.analysis.pipeline import (
     Progress,
     ProgressCallback,
@@ -29,6 +36,7 @@ from loglens.patterns.miner import MinerConfig, PatternMiner, bucket_ns_for_wind
 from loglens.patterns.overrides import load_overrides
 from loglens.patterns.patternset import PatternSet
 from loglens.sources.base import LogSource
+from loglens.sources.files import FileSource
 from loglens.sources.memory import RecordsSource
 from loglens.sources.window import TimeWindow
 from loglens.triage.rank import rank_findings
@@ -95,13 +103,28 @@ def mine_window(
     window: TimeWindow | None = None,
     progress: ProgressCallback | None = None,
 ) -> MinedWindow:
-    """Read and mine a window, keeping per-slice examples for triage."""
-    miner = miner_for(settings, window)
-    tracker, counters, timer = feed_source(source, miner, window=window, progress=progress)
-    with timer.stage("mine"):
-        pattern_set = miner.pattern_set()
-        group_ids = miner.pattern_ids(range(miner.group_count))
-    return MinedWindow(pattern_set, tracker, group_ids, counters, timer, source)
+    """Read and mine a window, keeping per-slice examples for triage.
+
+    A large JSONL input is mined in several processes (`loglens.analysis.parallel`);
+    either way the result comes out in one canonical order, so it is the same.
+    """
+    shares = plan_shares(source, settings)
+    if shares is not None and isinstance(source, FileSource):
+        merged = mine_in_shares(source, shares, settings=settings, window=window, progress=progress)
+        pattern_set, tracker, group_ids = merged.pattern_set, merged.slices, merged.group_ids
+        counters, timer = merged.counters, merged.timer
+    else:
+        miner = miner_for(settings, window)
+        tracker, counters, timer = feed_source(source, miner, window=window, progress=progress)
+        with timer.stage("mine"):
+            pattern_set = miner.pattern_set()
+            group_ids = miner.pattern_ids(range(miner.group_count))
+    tracker.slices = canonical_slices(tracker.slices, group_ids)
+    source.stats.formats = canonical_counts(source.stats.formats)
+    source.stats.levels = canonical_counts(source.stats.levels)
+    return MinedWindow(
+        canonical_pattern_set(pattern_set), tracker, group_ids, counters, timer, source
+    )
 
 
 def _window_bounds(mined: MinedWindow, window: TimeWindow | None) -> tuple[int, int]:

@@ -211,6 +211,30 @@ def detect_file_format(first_lines: list[bytes]) -> str:
     return "plain"
 
 
+def sample_lines(path: str, *, blocks: int = 16, block_bytes: int = 1 << 16) -> list[bytes]:
+    """Whole lines from `blocks` places spread over a file (gzip: from its start), unparsed.
+
+    For estimating what a large file holds without reading it: each block's first
+    (partial) line is dropped except at offset 0, and so is its last.
+    """
+    try:
+        with Path(path).open("rb") as handle:
+            if handle.read(2) == _GZIP_MAGIC:
+                handle.seek(0)
+                with gzip.GzipFile(fileobj=handle) as unpacked:
+                    return unpacked.read(blocks * block_bytes).split(b"\n")[:-1]
+            size = handle.seek(0, io.SEEK_END)
+            lines: list[bytes] = []
+            for number in range(blocks):
+                offset = size * number // blocks
+                handle.seek(offset)
+                block = handle.read(block_bytes).split(b"\n")
+                lines.extend(block[(1 if offset else 0) : -1])
+            return lines
+    except (OSError, EOFError, zlib.error) as exc:
+        raise SourceError(f"cannot read {path!r}: {exc}") from exc
+
+
 # --- shares: one worker's part of a JSONL input -------------------------------------------
 
 
