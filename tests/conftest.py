@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from loglens.config import Settings
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"
 
@@ -94,3 +96,35 @@ def llama_server(tiny_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+@pytest.fixture(scope="session")
+def knowledge_seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory whose LanceDB store holds the indexed knowledge base and whose
+    embedding cache holds its vectors: built once per session (real MiniLM, real LanceDB)."""
+    from loglens.retrieval.indexer import open_retrieval
+
+    seed = tmp_path_factory.mktemp("knowledge-seed")
+    # Explicit values: a session fixture runs before `isolated_settings` cleans the environment.
+    settings = Settings(
+        _env_file=None,
+        data_dir=seed,
+        retrieval="on",
+        knowledge_dir=None,
+        embed_backend="local",
+        embed_model="all-MiniLM-L6-v2",
+        vector_backend="lancedb",
+        vector_path=None,
+    )
+    open_retrieval(settings).close()
+    return seed
+
+
+@pytest.fixture
+def retrieval_settings(knowledge_seed: Path, isolated_settings: Path) -> Settings:
+    """Settings with retrieval on, in this test's data directory, seeded with the indexed
+    knowledge (a copy: tests may write to their store)."""
+    import shutil
+
+    shutil.copytree(knowledge_seed, isolated_settings)
+    return Settings(data_dir=isolated_settings, retrieval="on")

@@ -166,16 +166,22 @@ class Chunker:
         ]
 
     def _merged_sections(self, title: str, markdown: str) -> Iterator[tuple[str, str]]:
-        """Sections with short ones joined to the next; a leading title heading is dropped."""
+        """Sections, a short one joined to the next when both fit one chunk together."""
         pending: list[_Section] = []
         for section in split_sections(markdown):
+            if pending and not self._fits(title, [*pending, section]):
+                yield _heading_of(pending, title), _join(pending)
+                pending = []
             pending.append(section)
-            body = _join(pending)
-            if self.count(body) >= MIN_SECTION_TOKENS:
-                yield _heading_of(pending, title), body
+            if self.count(_join(pending)) >= MIN_SECTION_TOKENS:
+                yield _heading_of(pending, title), _join(pending)
                 pending = []
         if pending and _join(pending).strip():
             yield _heading_of(pending, title), _join(pending)
+
+    def _fits(self, title: str, sections: Sequence[_Section]) -> bool:
+        prefix = _prefix(title, _heading_of(sections, title))
+        return self.count(f"{prefix}\n{_join(sections)}") <= self.max_tokens
 
     def _pieces(self, body: str, budget: int) -> list[str]:
         """`body` cut into pieces of at most `budget` tokens, with overlap between pieces."""
@@ -205,7 +211,7 @@ class Chunker:
                 if self.count(line) <= budget:
                     yield line
                 else:
-                    yield from self._word_runs(line, budget)
+                    yield from self._word_runs(line, budget - self.overlap)
 
     def _word_runs(self, line: str, budget: int) -> Iterator[str]:
         words: list[str] = []

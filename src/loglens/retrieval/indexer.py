@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import BaseModel, ConfigDict
 
-from loglens.analysis.pipeline import Progress, ProgressCallback
 from loglens.config import Settings
 from loglens.detect.classify import component_from_labels
 from loglens.errors import LogLensError
@@ -38,6 +37,8 @@ from loglens.sources.window import TimeWindow
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
+
+    from loglens.analysis.pipeline import ProgressCallback
 
     Matrix = npt.NDArray[np.float32]
 
@@ -373,6 +374,7 @@ def index_source(
     """Read and mine a window (no enrichment, no LLM), then record its patterns and findings."""
     # Imported here: the analysis imports this package for its retrieval step.
     from loglens.analysis.analyze import mine_window, report_from_mined
+    from loglens.analysis.pipeline import Progress
 
     started = clock()
     mined = mine_window(source, settings=settings, window=window, progress=progress)
