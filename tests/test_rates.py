@@ -57,3 +57,19 @@ def test_clear_decrease() -> None:
     change = compare_rates(500, 40, HOUR, HOUR)
     assert change.change is Change.DECREASED
     assert change.ratio == pytest.approx(0.08)
+
+
+def test_a_clear_change_on_a_quiet_pattern_is_reported() -> None:
+    # 28 lines in 30 min, then 2 in 15 min: 7x fewer per minute, beyond any jitter.
+    change = compare_rates(28, 2, 1800, 900)
+    assert change.change is Change.DECREASED
+    assert change.ratio == pytest.approx(1 / 7)
+
+
+@pytest.mark.parametrize("base", [3, 8, 20])
+def test_jitter_on_quiet_patterns_is_not_reported_either(base: int) -> None:
+    rng = random.Random(base)
+    for _ in range(300):
+        before = max(1, round(base * rng.uniform(0.7, 1.3)))
+        after = max(1, round(base * rng.uniform(0.7, 1.3)))
+        assert compare_rates(before, after, HOUR, HOUR).change is Change.UNCHANGED

@@ -289,6 +289,11 @@ class DiffPattern(_Out):
     ratio: float | None = None
     p_value: float | None = None
     examples: list[str] = Field(default_factory=list)
+    related: list[DiffPattern] = Field(
+        default_factory=list,
+        description="patterns of the same problem (its finding, or symptoms it caused) that "
+        "changed the same way, folded into this entry; `examples` holds a line of each",
+    )
 
 
 class DiffSide(_Out):

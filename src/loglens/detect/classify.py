@@ -166,6 +166,15 @@ _POD_MENTION_RE = re.compile(
 _POD_ATTR_KEYS = ("pod", "pod_name", "k8s.pod.name", "k8s_pod_name", "podName")
 
 
+def image_workload(attrs: Mapping[str, Any] | None) -> str | None:
+    """The workload an image belongs to, by its repository name (`ghcr.io/x/paperless:2.8`)."""
+    image = attrs.get("image") if attrs else None
+    if not isinstance(image, str) or not image:
+        return None
+    repository = image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0]
+    return normalize_component(repository) or None
+
+
 def mentioned_pod_workload(text: str, attrs: Mapping[str, Any] | None) -> str | None:
     """The workload of a pod a line is about (structured `pod` attr, or `pod=` in the text)."""
     if attrs:
@@ -472,6 +481,9 @@ def _signature_component(
     mentioned = mentioned_pod_workload(text, attrs)
     if mentioned:
         return mentioned, "pod"
+    if signature.category is Category.IMAGE_PULL and (image := image_workload(attrs)):
+        # The kubelet's pull errors name the image, not the pod that needs it.
+        return image, "image"
     if captured:
         # Outside a pod (kernel, node events) the captured name is a process, not a workload.
         in_pod = labels is not None and "pod" in labels and event is None

@@ -3,9 +3,12 @@
 Counts are compared as rates, so windows of different lengths compare fairly. Under
 "nothing changed", given n = a + b lines in both windows, the after-window count b is
 Binomial(n, t_after / (t_before + t_after)) — the conditional test for two Poisson
-rates. A change is reported only when it is both significant (p below `alpha`) and
-large (rate ratio at least `min_ratio`): ±30% jitter on a busy pattern is
-significant with enough lines, but never large enough.
+rates. A change is reported only when it is large (rate ratio at least `min_ratio`)
+and significant: either against equal rates (p below `alpha`, strict, because ±30%
+jitter on a busy pattern is "significant" with enough lines) or against the edge of
+the jitter band itself (a rise tested against after = 1.3 × before, a fall against
+0.7 ×, p below `band_alpha`), which no jitter can pass, so a clear change on a quiet
+pattern (28 lines in half an hour before, 2 in a quarter hour after) is reported too.
 """
 
 from __future__ import annotations
@@ -63,6 +66,12 @@ def binomial_two_sided_p(k: int, n: int, p: float) -> float:
     return min(1.0, total)
 
 
+def _share(before_seconds: float, after_seconds: float, rate_ratio: float) -> float:
+    """The after window's expected share of the lines if its rate is `rate_ratio` × before."""
+    weighted = after_seconds * rate_ratio
+    return weighted / (before_seconds + weighted)
+
+
 def compare_rates(
     before: int,
     after: int,
@@ -72,11 +81,12 @@ def compare_rates(
     alpha: float = 1e-3,
     min_ratio: float = 2.0,
     new_alpha: float = 0.01,
+    jitter: float = 0.3,
+    band_alpha: float = 0.02,
 ) -> RateChange:
     """Classify one pattern's change between a before and an after window."""
     n = before + after
-    share = after_seconds / (before_seconds + after_seconds)
-    p_value = binomial_two_sided_p(after, n, share)
+    p_value = binomial_two_sided_p(after, n, _share(before_seconds, after_seconds, 1.0))
     rate_before = before / before_seconds
     rate_after = after / after_seconds
     ratio = rate_after / rate_before if rate_before > 0 else None
@@ -84,9 +94,14 @@ def compare_rates(
         return RateChange(Change.NEW if p_value < new_alpha else Change.UNCHANGED, None, p_value)
     if after == 0 and before > 0:
         return RateChange(Change.GONE if p_value < new_alpha else Change.UNCHANGED, 0.0, p_value)
-    if ratio is not None and p_value < alpha:
-        if ratio >= min_ratio:
-            return RateChange(Change.INCREASED, ratio, p_value)
-        if ratio <= 1 / min_ratio:
-            return RateChange(Change.DECREASED, ratio, p_value)
+    if ratio is None or 1 / min_ratio < ratio < min_ratio:
+        return RateChange(Change.UNCHANGED, ratio, p_value)
+    rising = ratio >= min_ratio
+    change = Change.INCREASED if rising else Change.DECREASED
+    if p_value < alpha:
+        return RateChange(change, ratio, p_value)
+    edge = 1 + jitter if rising else 1 - jitter
+    p_band = binomial_two_sided_p(after, n, _share(before_seconds, after_seconds, edge))
+    if p_band < band_alpha:
+        return RateChange(change, ratio, p_band)
     return RateChange(Change.UNCHANGED, ratio, p_value)
