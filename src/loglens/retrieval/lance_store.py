@@ -11,9 +11,13 @@ for anything else.
 * The lexical half is LanceDB's native full-text index (BM25) on `text`; rows written after
   the index was built are still searched (flat) until maintenance folds them in.
 * Hybrid search fuses the two rankings with reciprocal rank fusion (`fusion.py`).
-* Below `vector_index_min_rows` a flat scan is exact and fast (≈ 5 ms at 20k × 384); from
-  there on an IVF_HNSW_SQ index is built once, and `optimize()` adds new rows to both indexes
-  when enough are left unindexed.
+* Below `vector_index_min_rows` (10,000) a flat scan is exact and fast enough (≈ 10 ms);
+  from there on an IVF_SQ index is built once, and `optimize()` adds new rows to the indexes
+  when enough are left unindexed. IVF_SQ won the measurement at 100,000 × 384 on 2 busy
+  cores: built in 6 s, filtered top-10 p95 21 ms, recall@10 0.99; IVF_HNSW_SQ took 147 s
+  to build (p95 47 ms, recall 0.99), IVF_PQ 110 s (recall 0.74 filtered, 0.23 unfiltered),
+  no index p95 ≈ 480 ms.
+* A B-tree on `id` keeps `merge_insert` a lookup, not a scan.
 
 Every failure of the dataset (unwritable directory, corrupt files, an embedder of another
 dimension than the stored vectors) raises `StoreUnavailableError`.
@@ -52,7 +56,7 @@ if TYPE_CHECKING:
     from lancedb.table import Table
 
 # Rows from which a vector index pays off; below it, a flat scan is exact and fast enough.
-VECTOR_INDEX_MIN_ROWS: Final = 20_000
+VECTOR_INDEX_MIN_ROWS: Final = 10_000
 # Unindexed rows (absolute, and as a share of the indexed ones) that trigger `optimize()`.
 OPTIMIZE_MIN_UNINDEXED: Final = 5_000
 OPTIMIZE_UNINDEXED_SHARE: Final = 0.10
@@ -71,6 +75,9 @@ _LANCE_ERRORS: Final = (OSError, RuntimeError, ValueError)
 
 
 def _import_lancedb() -> Any:
+    # Lance logs through Rust's env_logger to stderr; its warnings (index statistics,
+    # k-means on duplicate vectors) are not the user's business. LANCE_LOG overrides.
+    os.environ.setdefault("LANCE_LOG", "error")
     try:
         import lancedb
     except ImportError as exc:
@@ -294,15 +301,23 @@ class LanceStore:
             return out
 
     def _maintain(self, table: Table) -> None:
-        indexes = {index.index_type: index.name for index in table.list_indices()}
-        if "FTS" not in indexes:
+        """Build missing indexes; fold unindexed rows in and compact when enough piled up."""
+        indexed = {column: index.name for index in table.list_indices() for column in index.columns}
+        if "id" not in indexed:
+            self._create_id_index(table)
+        if "text" not in indexed:
             self._create_text_index(table)
-        rows = table.count_rows()
-        vector_indexed = any(kind.startswith("IVF") for kind in indexes)
-        if not vector_indexed and rows >= self.vector_index_min_rows:
+        if "vector" not in indexed and table.count_rows() >= self.vector_index_min_rows:
             self._create_vector_index(table)
-        elif self._needs_optimize(table, indexes.values()):
+        elif self._needs_optimize(table, indexed.values()):
             table.optimize(cleanup_older_than=KEEP_OLD_VERSIONS)
+
+    @staticmethod
+    def _create_id_index(table: Table) -> None:
+        from lancedb.index import BTree
+
+        # merge_insert joins on id: a B-tree turns the join's scan into lookups.
+        table.create_index("id", config=BTree(), replace=True)
 
     @staticmethod
     def _create_text_index(table: Table) -> None:
@@ -313,9 +328,9 @@ class LanceStore:
 
     @staticmethod
     def _create_vector_index(table: Table) -> None:
-        from lancedb.index import IvfHnswSq
+        from lancedb.index import IvfSq
 
-        table.create_index("vector", config=IvfHnswSq(distance_type="cosine"), replace=True)
+        table.create_index("vector", config=IvfSq(distance_type="cosine"), replace=True)
 
     @staticmethod
     def _needs_optimize(table: Table, index_names: Iterable[str]) -> bool:
