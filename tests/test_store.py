@@ -246,6 +246,14 @@ def test_qdrant_local_mode_stands_in_for_server_dimension_check() -> None:
 # --- LanceDB-specific: indexes and maintenance --------------------------------------------
 
 
+def vector_index_uuid(path: Path) -> str:
+    import lancedb
+
+    table = lancedb.connect(path).open_table("patterns")
+    [index] = [i for i in table.list_indices() if i.columns == ["vector"]]
+    return str(index.index_uuid)
+
+
 def test_lancedb_builds_a_vector_index_past_the_threshold_and_still_finds_the_nearest(
     tmp_path: Path,
 ) -> None:
@@ -256,6 +264,9 @@ def test_lancedb_builds_a_vector_index_past_the_threshold_and_still_finds_the_ne
     state = store.index_state("patterns")
     assert state["vector_idx.indexed"] == 600
     assert store.search("patterns", unit(123), limit=1)[0].id == "p123"
+    built = vector_index_uuid(tmp_path / "v")
+    store.upsert("patterns", [record(i, namespace="moved") for i in range(10)])
+    assert vector_index_uuid(tmp_path / "v") == built, "a small upsert must not rebuild the index"
     filtered = store.search("patterns", unit(123), filter=SearchFilter(namespace="infra"), limit=5)
     assert filtered and all(hit.payload["namespace"] == "infra" for hit in filtered)
 
