@@ -169,8 +169,12 @@ class AskAnswer(BaseModel):
     note: str | None = Field(default=None, description="why there is no answer, if there is none")
     model: str | None = None
     prompt_version: str | None = None
-    sources: list[SearchResult] = Field(default_factory=list)
-    sources_dropped: int = Field(default=0, description="sources left out to fit the context")
+    sources: list[SearchResult] = Field(
+        default_factory=list, description="the sources the answer may cite, numbered from 1"
+    )
+    sources_dropped: int = Field(
+        default=0, description="retrieved sources left out (the last ones) to fit the context"
+    )
     seconds: float = 0.0
 
 
@@ -256,13 +260,14 @@ async def _generate(
         max_tokens=settings.llm_max_tokens,
         timeout_s=settings.llm_timeout_s,
     )
+    kept = [source for source, item in zip(sources, items, strict=True) if item.kept]
     return AskAnswer(
         question=question,
         answer=streamed.text.strip(),
         model=info.model,
         prompt_version=prompt.ref,
-        sources=list(sources),
-        sources_dropped=len(fitted.dropped),
+        sources=kept,
+        sources_dropped=len(sources) - len(kept),
     )
 
 
