@@ -138,6 +138,24 @@ def test_cancelling_the_caller_closes_the_summary_stream() -> None:
     assert len(pieces) < 150 and backend.stream_closed and backend.closed
 
 
+def test_cancelling_the_caller_cancels_the_extraction_calls() -> None:
+    backend = ScriptedBackend(slots=3, delay_s=30)
+
+    async def run() -> None:
+        task = asyncio.create_task(
+            refine_report_with(make_report(findings=3), backend, _settings(), None)
+        )
+        while backend.active < 3:
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        # Checked while the loop still runs: no call outlives the cancelled step.
+        assert backend.active == 0 and len(backend.calls) == 3 and backend.closed
+
+    asyncio.run(run())
+
+
 def test_a_misconfigured_backend_is_a_warning_not_an_error() -> None:
     settings = Settings(llm_backend="local", record_history=False)
     report = analyze(DemoSource(lines=2000, seed=1), settings=settings)

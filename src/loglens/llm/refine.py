@@ -222,14 +222,14 @@ async def _refine_findings(
     slots = asyncio.Semaphore(max(1, settings.llm_slots or info.slots))
     cache = ExtractionCache.open(settings.llm_cache_db)
     asker = _FindingAsker(backend, context, budget, settings, info.model, version, cache, slots)
+    tasks = [asyncio.create_task(asker.answer(finding)) for finding in top]
     try:
-        tasks = [asyncio.create_task(asker.answer(finding)) for finding in top]
         timeout = max(deadline - asyncio.get_running_loop().time(), 0.0)
-        done, pending = await asyncio.wait(tasks, timeout=timeout)
-        for task in pending:
+        done, _ = await asyncio.wait(tasks, timeout=timeout)
+    finally:  # out of time, or the caller went away: no call may outlive the step
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-    finally:
+        await asyncio.gather(*tasks, return_exceptions=True)
         if cache is not None:
             cache.close()
     for index, (finding, task) in enumerate(zip(top, tasks, strict=True)):
