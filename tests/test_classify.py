@@ -485,9 +485,10 @@ CASES: list[Case] = [
         COREDNS,
     ),
     c(
+        # The query log records the answer (warn); CoreDNS' plugin/errors line says why.
         '[INFO] 10.244.1.17:41233 - 3 "A IN registry-1.docker.io. udp 38 false 512" SERVFAIL qr,rd 38 2.001842s',
         IN,
-        "error/dns/coredns",
+        "warn/dns/coredns",
         COREDNS,
     ),
     c(
@@ -1421,3 +1422,28 @@ def test_duplicate_key_errors_from_postgres_are_benign() -> None:
     line = 'ERROR:  duplicate key value violates unique constraint "idempotency_keys_pkey"'
     verdict = classify_message(line, Level.ERROR, {"pod": "postgres-0"})
     assert verdict.benign and verdict.category is Category.NONE
+
+
+def test_config_that_stops_start_up_is_critical() -> None:
+    for line in (
+        'Error: /etc/alloy/config.alloy:51:3: unrecognized attribute name "batch_wait_time"',
+        "error: invalid argument: --flash-attn-type",
+    ):
+        got = classify_message(line, Level.ERROR, API)
+        assert (got.severity, got.category) == (Severity.CRITICAL, Category.CONFIG), line
+    reload = 'level=error msg="failed to evaluate config" err="/etc/alloy/config.alloy:12:3: bad"'
+    assert classify_message(reload, Level.ERROR, API).severity is Severity.ERROR
+
+
+def test_kubelet_image_pull_errors_name_the_workload_of_the_image() -> None:
+    got = classify_message(
+        "PullImage from image service failed",
+        Level.ERROR,
+        {"node": "node-2", "unit": "kubelet.service"},
+        {"err": "rpc error: failed to pull and unpack image ", "image": "ghcr.io/x/paperless:2.8"},
+    )
+    assert (got.severity, got.category, got.component) == (
+        Severity.ERROR,
+        Category.IMAGE_PULL,
+        "paperless",
+    )

@@ -143,3 +143,12 @@ def test_classify_http_status(
 def test_max_and_min_severity() -> None:
     assert max_severity(Severity.WARN, Severity.CRITICAL) is Severity.CRITICAL
     assert min_severity(Severity.WARN, Severity.CRITICAL) is Severity.WARN
+
+
+def test_a_retried_deployment_is_transient_only_when_its_fault_is() -> None:
+    timeout = (
+        "Helm upgrade failed for release apps/immich: context deadline exceeded; retrying (1/3)"
+    )
+    assert adjust_for_wording(Severity.ERROR, timeout, Category.DEPLOYMENT) is Severity.WARN
+    build = "Reconciliation failed after 1.93s, next try in 10m0s: kustomize build failed"
+    assert adjust_for_wording(Severity.ERROR, build, Category.DEPLOYMENT) is Severity.ERROR

@@ -101,6 +101,15 @@ TRANSIENT_CATEGORIES = frozenset(
         Category.LIMIT_EXCEEDED,
     }
 )
+# Operations that are retried as a whole (a Helm upgrade, a Flux reconciliation) are
+# transient when their fault is: `context deadline exceeded; retrying (1/3)` is, while
+# Flux's periodic `next try in 10m` after a build error is not.
+RETRIED_OPERATIONS = frozenset({Category.DEPLOYMENT})
+_TRANSIENT_FAULT_RE = re.compile(
+    r"deadline exceeded|timed? ?out\b|timeout|temporar(?:y|ily)|\bunavailable\b"
+    r"|connection (?:refused|reset)|too many requests|try again later",
+    re.IGNORECASE,
+)
 
 _REQUEST_LINE_RE = re.compile(
     r'"(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|CONNECT|TRACE) [^"]*" (\d{3})\b'
@@ -158,10 +167,17 @@ def _has_failure_word(lowered: str) -> bool:
 
 
 def adjust_for_wording(severity: Severity, message: str, category: Category) -> Severity:
-    """Exhausted retries raise to critical; a pending retry of a transient fault caps at warn."""
+    """Exhausted retries raise to critical; a pending retry of a transient fault caps at warn.
+
+    A fault is transient by its category (network, DNS, dependency, ...), or for a
+    retried operation (a deployment) by its wording (a timeout, `unavailable`).
+    """
     if retries_exhausted(message):
         return Severity.CRITICAL
-    if category in TRANSIENT_CATEGORIES and will_retry(message):
+    transient = category in TRANSIENT_CATEGORIES or (
+        category in RETRIED_OPERATIONS and _TRANSIENT_FAULT_RE.search(message) is not None
+    )
+    if transient and will_retry(message):
         return min_severity(severity, Severity.WARN)
     return severity
 
