@@ -180,8 +180,15 @@ def parse_logfmt(text: str) -> dict[str, str]:
     """`key=value key2="quoted value"` pairs of a logfmt line (or line tail) as a dict."""
     pairs = dict(_LOGFMT_PAIR_RE.findall(text))
     if "\\" in text:
-        return {key: _unquote(value) for key, value in pairs.items()}
+        _unquote_values(pairs)
     return pairs
+
+
+def _unquote_values(pairs: dict[str, str]) -> None:
+    """Undo `\\"` and `\\\\` escapes in place, only in the values that have any."""
+    for key, value in pairs.items():
+        if "\\" in value:
+            pairs[key] = value.replace('\\"', '"').replace("\\\\", "\\")
 
 
 def _try_logfmt(rec: LogRecord, line: str) -> bool:
@@ -189,7 +196,7 @@ def _try_logfmt(rec: LogRecord, line: str) -> bool:
     if len(pairs) < 2:
         return False
     if "\\" in line:
-        pairs = {key: _unquote(value) for key, value in pairs.items()}
+        _unquote_values(pairs)
     raw_level = pairs.get("level") or pairs.get("lvl") or pairs.get("severity")
     message = pairs.get("msg") or pairs.get("message")
     if raw_level is None and message is None:

@@ -1,0 +1,67 @@
+"""The shared read loop: stage timing without double counting, relaxed garbage collection."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+from loglens.analysis.pipeline import (
+    GC_THRESHOLD_WHILE_READING,
+    StageTimer,
+    WindowCounters,
+    _timed,
+    read_window,
+    relaxed_gc,
+)
+from loglens.model import Batch, LogRecord, ReadStats, SourceInfo
+from loglens.sources.window import TimeWindow
+
+
+def test_outer_stage_time_leaves_out_the_inner_stage() -> None:
+    timer = StageTimer()
+
+    def inner() -> Iterator[Batch]:
+        for _ in range(3):
+            timer.add("read", 100.0)  # as if reading had taken 100 s per batch
+            yield []
+
+    outer = _timed(_timed(inner(), timer, "read"), timer, "parse", inner="read")
+    assert len(list(outer)) == 3
+    assert timer.seconds["read"] >= 300.0
+    assert timer.seconds["parse"] < 1.0
+
+
+def test_relaxed_gc_raises_the_threshold_and_restores_it_after_the_last_user() -> None:
+    before = gc.get_threshold()
+    with relaxed_gc():
+        assert gc.get_threshold()[0] >= GC_THRESHOLD_WHILE_READING
+        assert gc.get_freeze_count() > 0
+        with relaxed_gc():
+            pass
+        assert gc.get_threshold()[0] >= GC_THRESHOLD_WHILE_READING
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
+
+
+class _Records:
+    def __init__(self, records: list[LogRecord]) -> None:
+        self.records = records
+        self.stats = ReadStats()
+
+    def describe(self) -> SourceInfo:
+        return SourceInfo(kind="inline", detail="test")
+
+    def batches(self) -> Iterator[Batch]:
+        yield self.records[:2]
+        yield self.records[2:]
+
+
+def test_read_window_keeps_the_window_and_counts_the_rest() -> None:
+    labels = {"namespace": "a"}
+    records = [LogRecord(ts, labels, f"level=info msg=m{ts} n={ts}") for ts in (5, 10, 15, 20)]
+    counters = WindowCounters()
+    window = TimeWindow(10, 20)
+    batches = list(read_window(_Records(records), StageTimer(), window=window, counters=counters))
+    assert [r.ts for batch in batches for r in batch] == [10, 15]
+    assert (counters.outside_window, counters.first_ts, counters.last_ts) == (2, 10, 15)
+    assert gc.get_freeze_count() == 0  # the read is over: nothing stays frozen
