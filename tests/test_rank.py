@@ -264,3 +264,40 @@ def test_kernel_oom_kill_of_a_known_workload_keeps_its_name() -> None:
     )
     findings = rank_findings([kill, app, crash], window_span_ns=HOUR)
     assert {(f.category, f.component) for f in findings} >= {("oom", "llama_server")}
+
+
+def test_root_cause_quotes_what_the_lines_say() -> None:
+    traceback = _assess(
+        "p-tb",
+        "Exception in ASGI application",
+        5,
+        3,
+        Category.APPLICATION_ERROR,
+        Severity.ERROR,
+        "orders_api",
+        signature="python.traceback",
+    )
+    traceback.root_cause = "The handler raised an exception."
+    traceback.facts.examples = [
+        Example(
+            ts=3 * MIN,
+            labels={"namespace": "shop"},
+            line="Exception in ASGI application\nTraceback (most recent call last):\n"
+            '  File "/app/main.py", line 9, in pay\n'
+            "AttributeError: 'NoneType' object has no attribute 'id'",
+        )
+    ]
+    finding = rank_findings([traceback], window_span_ns=HOUR)[0]
+    assert finding.root_cause == (
+        'The handler raised an exception. The logs say: "Exception in ASGI application"; '
+        "\"AttributeError: 'NoneType' object has no attribute 'id'\"."
+    )
+
+
+def test_without_a_signature_the_root_cause_names_the_pattern() -> None:
+    lone = _assess(
+        "p-x", "sync of <*> stalled", 4, 1, Category.APPLICATION_ERROR, Severity.ERROR, "sync"
+    )
+    lone.root_cause = None
+    finding = rank_findings([lone], window_span_ns=HOUR)[0]
+    assert "sync of <*> stalled" in finding.root_cause

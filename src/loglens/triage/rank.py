@@ -230,7 +230,7 @@ def _to_finding(group: FindingGroup, rank: int, symptom_of: list[str]) -> Findin
         severity=group.severity,
         component=component,
         title=title,
-        root_cause=lead.root_cause or _generic_root_cause(lead),
+        root_cause=_root_cause(group),
         action=lead.action or _generic_action(group.category),
         error_signatures=[m.facts.template for m in members[:MAX_ERROR_SIGNATURES]],
         signature=lead.signature_id,
@@ -244,6 +244,43 @@ def _to_finding(group: FindingGroup, rank: int, symptom_of: list[str]) -> Findin
         signals=[str(signal) for signal in group.signals],
         symptom_of=symptom_of,
     )
+
+
+MAX_QUOTE_CHARS = 160
+MAX_QUOTED_PATTERNS = 2
+# Stack frames and dump lines say where, not what: never quoted.
+_FRAME_PREFIXES = ("at ", "File ", "...", "goroutine ", "created by ", "Traceback ")
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.replace("<*>", "…").split())
+    return text if len(text) <= MAX_QUOTE_CHARS else text[: MAX_QUOTE_CHARS - 1] + "…"
+
+
+def _what_it_says(member: Assessment) -> list[str]:
+    """The pattern's message, and for a multi-line event its last words (the exception)."""
+    quotes = [_clip(member.facts.template)]
+    if member.facts.examples:
+        lines = member.facts.examples[0].line.splitlines()[1:]
+        words = [
+            ln.strip() for ln in lines if ln.strip() and not ln.strip().startswith(_FRAME_PREFIXES)
+        ]
+        if words and words[-1] not in member.facts.template:
+            quotes.append(_clip(words[-1]))
+    return quotes
+
+
+def _root_cause(group: FindingGroup) -> str:
+    """The signature's explanation, then what this window's lines actually say."""
+    lead = group.lead
+    if not lead.root_cause:
+        return _generic_root_cause(lead)
+    members = [lead, *(m for m in _evidence_order(group.members) if m is not lead)]
+    quotes: list[str] = []
+    for member in members[:MAX_QUOTED_PATTERNS]:
+        quotes.extend(q for q in _what_it_says(member) if q not in quotes)
+    said = "; ".join(f'"{quote}"' for quote in quotes)
+    return f"{lead.root_cause} The logs say: {said}."
 
 
 def _generic_root_cause(lead: Assessment) -> str:
