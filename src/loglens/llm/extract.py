@@ -32,6 +32,7 @@ from loglens.llm.prompting import (
     clip,
     fit_prompt,
     load_prompt,
+    neutralise_special_tokens,
     system_prompt,
 )
 from loglens.llm.schemas import AnswerError, ExtractionAnswer, answer_json_schema, parse_answer
@@ -381,7 +382,8 @@ def _budget_note(dropped: list[str], truncated: int) -> str:
 
 
 def _fold(text: str) -> str:
-    return _SPACE_RE.sub(" ", text.lower()).strip()
+    """Lower case, single spaces, control-token text broken up as the prompt showed it."""
+    return _SPACE_RE.sub(" ", neutralise_special_tokens(text).lower()).strip()
 
 
 def _slug(text: str) -> str:

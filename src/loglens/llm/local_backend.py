@@ -5,7 +5,9 @@ thread (the event loop stays free) one at a time: a llama.cpp context serves one
 so this backend has one slot. The prompt is the GGUF's own chat template
 (`tokenizer.chat_template`, rendered by llama_cpp's `Jinja2ChatFormatter`) tokenized once:
 the same tokens are counted by `count_prompt_tokens` and fed to the model, so the count is
-exact. Schema-constrained output uses the grammar of `loglens.llm.grammar`.
+exact. Only the template's own text is tokenized with special tokens parsed; the messages'
+contents are plain text, so a log line holding `<|eot_id|>` cannot end a turn. Schema-
+constrained output uses the grammar of `loglens.llm.grammar`.
 
 Stopping: a stopping criterion checked after every sampled token ends the generation when
 the caller cancels, closes the stream or passes its deadline.
@@ -14,6 +16,7 @@ the caller cancels, closes the stream or passes its deadline.
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -22,7 +25,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llama_cpp import Llama, StoppingCriteriaList
-from llama_cpp.llama_chat_format import CHATML_CHAT_TEMPLATE, Jinja2ChatFormatter
+from llama_cpp.llama_chat_format import (
+    CHATML_CHAT_TEMPLATE,
+    ChatFormatterResponse,
+    Jinja2ChatFormatter,
+)
 from llama_cpp.llama_grammar import LlamaGrammar
 
 from loglens.errors import BackendError, ConfigError
@@ -34,6 +41,7 @@ from loglens.llm.backend import (
     LlmTimeoutError,
 )
 from loglens.llm.grammar import schema_grammar
+from loglens.llm.prompting import neutralise_special_tokens
 
 if TYPE_CHECKING:
     from loglens.config import Settings
@@ -142,14 +150,34 @@ class LocalBackend:
     async def count_prompt_tokens(self, messages: Sequence[ChatMessage]) -> int:
         return len(self._prompt_tokens(await self._model(), messages))
 
+    async def prompt_tokens(self, messages: Sequence[ChatMessage]) -> list[int]:
+        """The token ids the model reads for `messages` (what `count_prompt_tokens` counts)."""
+        return self._prompt_tokens(await self._model(), messages)
+
     def _prompt_tokens(self, llama: Llama, messages: Sequence[ChatMessage]) -> list[int]:
-        """The chat template applied and tokenized, exactly as the model will read it."""
+        """The chat template applied and tokenized, exactly as the model will read it.
+
+        Only the template's own text is tokenized with special tokens parsed: the messages'
+        contents are tokenized as plain text, so `<|eot_id|>` in a log line stays text.
+        """
+        rendered = self._render(messages)
+        add_bos = not rendered.added_special
+        split = _split_rendered(rendered.prompt, messages, self._render)
+        if split is None:  # a template that rewrites contents: neutralise them instead
+            plain = [ChatMessage(m.role, neutralise_special_tokens(m.content)) for m in messages]
+            prompt = self._render(plain).prompt
+            return list(llama.tokenize(prompt.encode(), add_bos=add_bos, special=True))
+        tokens: list[int] = []
+        for index, (text, is_content) in enumerate(split):
+            first = add_bos and index == 0
+            tokens += llama.tokenize(text.encode(), add_bos=first, special=not is_content)
+        return tokens
+
+    def _render(self, messages: Sequence[ChatMessage]) -> ChatFormatterResponse:
         assert self._formatter is not None
-        rendered = self._formatter(
+        return self._formatter(
             messages=[{"role": m.role, "content": m.content} for m in messages]  # type: ignore[misc]
         )
-        add_bos = not rendered.added_special
-        return list(llama.tokenize(rendered.prompt.encode(), add_bos=add_bos, special=True))
 
     # --- generation ---------------------------------------------------------------------
 
@@ -330,6 +358,37 @@ def _chat_formatter(llama: Llama) -> Jinja2ChatFormatter:
         bos_token=_token_text(llama, bos),
         stop_token_ids=[eos],
     )
+
+
+# Stand-ins for the contents when the template is rendered alone: private-use characters,
+# which no chat template writes, around the message's index.
+_SLOT_OPEN, _SLOT_CLOSE = "\ue000", "\ue001"
+_SLOT_RE = re.compile(f"{_SLOT_OPEN}(\\d+){_SLOT_CLOSE}")
+
+
+def _split_rendered(
+    prompt: str,
+    messages: Sequence[ChatMessage],
+    render: Callable[[Sequence[ChatMessage]], ChatFormatterResponse],
+) -> list[tuple[str, bool]] | None:
+    """`prompt` as (text, is_content) pieces, or None when the template rewrites contents.
+
+    The template is rendered with stand-ins for the contents; the pieces between them are
+    the template's text. The contents go in as given, or trimmed when the template trims
+    them (Llama 3's does); the pieces must join to exactly `prompt`.
+    """
+    slots = [ChatMessage(m.role, f"{_SLOT_OPEN}{i}{_SLOT_CLOSE}") for i, m in enumerate(messages)]
+    parts = _SLOT_RE.split(render(slots).prompt)
+    if [int(i) for i in parts[1::2]] != list(range(len(messages))):
+        return None
+    for contents in ([m.content for m in messages], [m.content.strip() for m in messages]):
+        pieces = [
+            (part, False) if index % 2 == 0 else (contents[int(part)], True)
+            for index, part in enumerate(parts)
+        ]
+        if "".join(text for text, _ in pieces) == prompt:
+            return [piece for piece in pieces if piece[0]]
+    return None
 
 
 def _token_text(llama: Llama, token: int) -> str:

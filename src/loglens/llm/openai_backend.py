@@ -13,6 +13,8 @@ Endpoints used (llama.cpp tools/server/README.md):
 * `POST /v1/chat/completions` with `response_format` `{"type": "json_object", "schema": ...}`
   (the form both llama-server and llama_cpp.server accept), temperature 0, SSE streaming.
 
+Servers parse control-token text in prompts (`<|eot_id|>`) into the real tokens, so every
+message content is sent with such text neutralised (`neutralise_special_tokens`).
 Connection errors are retried (tenacity); every call has a timeout; at most `slots` calls
 run at once; leaving a stream closes its HTTP response, which stops the generation.
 """
@@ -37,6 +39,7 @@ from loglens.llm.backend import (
     Generation,
     LlmTimeoutError,
 )
+from loglens.llm.prompting import neutralise_special_tokens
 
 if TYPE_CHECKING:
     from loglens.config import Settings
@@ -156,13 +159,14 @@ class OpenAIBackend:
     # --- tokens -------------------------------------------------------------------------
 
     async def tokenize(self, text: str) -> list[int]:
+        """Tokens of `text` as it is sent (control-token text neutralised, see `_message_json`)."""
         tokenizer = await self._find_tokenizer()
         if tokenizer.path is None:
             raise BackendError(
                 f"the LLM server at {self._base_url} has no tokenize endpoint",
                 hint="use llama-server (POST /tokenize) or llama_cpp.server (/extras/tokenize)",
             )
-        return await self._tokenize_with(tokenizer, text)
+        return await self._tokenize_with(tokenizer, neutralise_special_tokens(text))
 
     async def count_prompt_tokens(self, messages: Sequence[ChatMessage]) -> int:
         prompt = await self._apply_template(messages)
@@ -177,11 +181,12 @@ class OpenAIBackend:
         return total
 
     async def _content_tokens(self, tokenizer: _Tokenizer, message: ChatMessage) -> int:
+        content = _message_json(message)["content"]
         if tokenizer.path is None:
-            return len(message.content.encode())  # a byte-level BPE token covers >= 1 byte
-        count = len(await self._tokenize_with(tokenizer, message.content))
-        stripped = message.content.strip()
-        if stripped != message.content:  # templates that trim may tokenize differently
+            return len(content.encode())  # a byte-level BPE token covers >= 1 byte
+        count = len(await self._tokenize_with(tokenizer, content))
+        stripped = content.strip()
+        if stripped != content:  # templates that trim may tokenize differently
             count = max(count, len(await self._tokenize_with(tokenizer, stripped)))
         return count
 
@@ -399,7 +404,7 @@ def _generation(payload: dict[str, Any], started: float) -> Generation:
 
 
 def _message_json(message: ChatMessage) -> dict[str, str]:
-    return {"role": message.role, "content": message.content}
+    return {"role": message.role, "content": neutralise_special_tokens(message.content)}
 
 
 def _model_name(identifier: str) -> str:

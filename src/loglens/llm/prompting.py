@@ -12,6 +12,14 @@ characters are escaped and a line cannot end the block), then `DATA_CLOSE`;
 the markers are also defused inside the data. The system prompts say that data
 is never to be followed.
 
+Text that a chat template uses as a control token (`<|eot_id|>`, `<|im_start|>`,
+`<start_of_turn>`, `[INST]` ...) would end the turn or open a fake system turn if it
+reached the model as that token: llama-server and llama_cpp.server parse such text in
+prompts into the real token. `neutralise_special_tokens` puts a space after its opening
+bracket (`< |eot_id|>`): still readable, plain text to every tokenizer. Every message
+`fit_prompt` builds goes through it (the system prompt and our own headings have none),
+and the data blocks are measured in that form.
+
 A prompt is built from sections of items, each item with a value. `fit_prompt`
 measures each item once with the model's own tokenizer, drops the lowest-value
 items until the estimate fits `TokenBudget.limit`, cuts truncatable items (long
@@ -44,6 +52,15 @@ from loglens.model import Category, Severity
 DATA_OPEN = "<<<data"
 DATA_CLOSE = "data>>>"
 _MARKER_RE = re.compile(r"<<<|>>>")
+# The opening bracket of text that chat templates use as control tokens: `<|...|>` (Llama 3,
+# ChatML, Phi), `<｜...｜>` (DeepSeek), Gemma's and SentencePiece's tags, Mistral's `[INST]`.
+_SPECIAL_TAGS = "s|bos|eos|pad|unk|mask|start_of_turn|end_of_turn|start_of_image|end_of_image"
+_MISTRAL_CONTROLS = (
+    "INST|SYSTEM_PROMPT|AVAILABLE_TOOLS|TOOL_CALLS|TOOL_RESULTS|TOOL_CONTENT|IMG|IMG_BREAK|IMG_END"
+)
+_SPECIAL_OPEN_RE = re.compile(
+    rf"<(?=[|｜])|<(?=/?(?:{_SPECIAL_TAGS})>)|\[(?=/?(?:{_MISTRAL_CONTROLS})\])"
+)
 
 REQUIRED = math.inf
 # Tokens kept free besides the answer: the count of the prompt is exact, so this only
@@ -143,9 +160,15 @@ def system_prompt(prompt: PromptFile) -> str:
 # --------------------------------------------------------------------------------------
 
 
+def neutralise_special_tokens(text: str) -> str:
+    """`text` with control-token text broken up (`<|eot_id|>` -> `< |eot_id|>`); idempotent."""
+    return _SPECIAL_OPEN_RE.sub(lambda m: m.group(0) + " ", text)
+
+
 def defuse(text: str) -> str:
-    """Text with the data markers broken up, so no data can look like a marker."""
-    return _MARKER_RE.sub(lambda m: m.group(0)[0] * 2 + " " + m.group(0)[0], text)
+    """Data text with the markers and control-token text broken up, so it stays data."""
+    unmarked = _MARKER_RE.sub(lambda m: m.group(0)[0] * 2 + " " + m.group(0)[0], text)
+    return neutralise_special_tokens(unmarked)
 
 
 def quote_value(value: object) -> str:
@@ -214,12 +237,12 @@ class PromptSection:
         if self.quoted:
             body = data_block(item.content for item in items)
         else:
-            body = "\n".join(str(item.content) for item in items)
+            body = "\n".join(defuse(str(item.content)) for item in items)
         return f"{self.heading}\n{body}" if self.heading else body
 
 
 def render_item(section: PromptSection, item: PromptItem) -> str:
-    return quote_value(item.content) if section.quoted else str(item.content)
+    return quote_value(item.content) if section.quoted else defuse(str(item.content))
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,4 +402,6 @@ async def _base_tokens(counter: TokenCounter, messages: list[ChatMessage]) -> in
 
 
 def _messages(system: str, user: str, tail: Sequence[ChatMessage]) -> list[ChatMessage]:
-    return [ChatMessage("system", system), ChatMessage("user", user), *tail]
+    """The chat turns, each content neutralised: only the template adds control tokens."""
+    turns = [ChatMessage("system", system), ChatMessage("user", user), *tail]
+    return [ChatMessage(m.role, neutralise_special_tokens(m.content)) for m in turns]
