@@ -5,15 +5,9 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 
-from loglens.analysis.pipeline import (
-    GC_THRESHOLD_WHILE_READING,
-    StageTimer,
-    WindowCounters,
-    _timed,
-    read_window,
-    relaxed_gc,
-)
+from loglens.analysis.pipeline import StageTimer, WindowCounters, _timed, read_window
 from loglens.model import Batch, LogRecord, ReadStats, SourceInfo
+from loglens.parsing.pipeline import GC_THRESHOLD_WHILE_READING, relaxed_gc
 from loglens.sources.window import TimeWindow
 
 

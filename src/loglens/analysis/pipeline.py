@@ -6,8 +6,6 @@ totals land in `Stats.stage_ms`.
 
 from __future__ import annotations
 
-import gc
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -78,47 +76,6 @@ def _timed(
         yield item
 
 
-# Young objects allocated between two collections while a window is read (Python's
-# default is 700). Parsing allocates a dict or two per record, almost all freed at once
-# by reference counting, so frequent collections only cost time.
-GC_THRESHOLD_WHILE_READING = 50_000
-
-
-class _RelaxedGc:
-    """Shared state of `relaxed_gc`: how many reads use it, the thresholds to restore."""
-
-    lock = threading.Lock()
-    users = 0
-    saved: tuple[int, int, int] = gc.get_threshold()
-
-
-@contextmanager
-def relaxed_gc() -> Iterator[None]:
-    """Collect garbage rarely while a window streams through (7-13% less CPU on 1M lines).
-
-    Objects that exist before the read (modules, settings, the catalog) are frozen
-    out of collections, and the young generation may grow to
-    GC_THRESHOLD_WHILE_READING. Both are undone when the last user leaves; cycles
-    are still collected, only less often.
-    """
-    state = _RelaxedGc
-    with state.lock:
-        state.users += 1
-        if state.users == 1:
-            state.saved = gc.get_threshold()
-            gc.freeze()
-            young, *older = state.saved
-            gc.set_threshold(max(young, GC_THRESHOLD_WHILE_READING), *older)
-    try:
-        yield
-    finally:
-        with state.lock:
-            state.users -= 1
-            if state.users == 0:
-                gc.set_threshold(*state.saved)
-                gc.unfreeze()
-
-
 @dataclass(slots=True)
 class WindowCounters:
     outside_window: int = 0
@@ -140,11 +97,10 @@ def read_window(
     parsed = _timed(
         parsed_batches(raw, source.stats, multiline=multiline), timer, "parse", inner="read"
     )
-    with relaxed_gc():
-        for batch in parsed:
-            kept = _in_window(batch, window, counters)
-            if kept:
-                yield kept
+    for batch in parsed:
+        kept = _in_window(batch, window, counters)
+        if kept:
+            yield kept
 
 
 def _in_window(batch: Batch, window: TimeWindow | None, counters: WindowCounters) -> Batch:
