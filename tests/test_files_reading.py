@@ -9,8 +9,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from loglens.model import LogRecord
-from loglens.sources.files import FileSource, StreamShare, rfc3339_ns
+from loglens.model import LogRecord, parse_ts
+from loglens.sources.files import FileSource, StreamShare
 
 
 def read_all(source: FileSource) -> list[LogRecord]:
@@ -58,6 +58,9 @@ _TRICKY_RECORDS = [
     {"ts": 1795168803000000123, "labels": {"a": "b"}, "line": "integer ts"},
     {"labels": {"a": "b"}, "line": "key order", "ts": "2026-11-20T10:00:03.5Z"},
     {"ts": "2026-11-20T10:00:03.5Z", "labels": {"a": "b"}, "line": "extra", "more": 1},
+    {"ts": "2026-11-20 10:00:03.25Z", "labels": {"a": "b"}, "line": "space, not T"},
+    {"ts": "2026-11-20T10:00:03.25z", "labels": {"a": "b"}, "line": "lower-case z"},
+    {"ts": "2026-11-20T10:00:03.123456789012Z", "labels": {"a": "b"}, "line": "12 digits"},
 ]
 
 
@@ -74,7 +77,7 @@ def test_compact_and_spaced_jsonl_give_the_records_json_gives(
     records = read_all(FileSource([str(path)]))
     expected = [
         (
-            rfc3339_ns(r["ts"]) if isinstance(r["ts"], str) else r["ts"],
+            parse_ts(r["ts"]),
             r["labels"],
             r["line"],
         )

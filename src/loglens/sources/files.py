@@ -545,13 +545,18 @@ def _decode_chunk(chunk: list[bytes]) -> list[str]:
     return lines
 
 
+_Z, _T, _DOT, _CLOSE_BRACE = b"Z"[0], b"T"[0], b"."[0], b"}"[0]
+
+
 class _JsonlReader:
     def __init__(self, name: str, source: FileSource) -> None:
         self.name = name
         self.source = source
         self.labels_cache: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
-        # The JSON bytes of a labels object → the interned dict (see `_fast_record`).
+        # `,"labels":{...}` as a compact record has it → the interned labels (see `_read`).
         self.labels_by_bytes: dict[bytes, dict[str, str]] = {}
+        # `YYYY-MM-DDTHH:MM:SS.` → epoch seconds (see `_read`).
+        self.seconds_by_bytes: dict[bytes, int] = {}
         self.keeps = _ShareFilter(source.share).keeps if source.share is not None else None
 
     def read(self, chunk: list[bytes], first_line_no: int) -> Batch:
@@ -575,24 +580,26 @@ class _JsonlReader:
         append = records.append
         loads = orjson.loads
         labels_of = self.labels_by_bytes.get
-        seconds_of = _SECONDS_BY_PREFIX.get
+        seconds_of = self.seconds_by_bytes.get
         scale = _FRACTION_SCALE
         for raw, line_no in zip(chunk, numbers, strict=True):
             if raw[:7] == b'{"ts":"':
                 quote = raw.find(b'"', 7)
                 close = raw.find(b"}", quote) + 1
-                labels = labels_of(raw[quote + 11 : close])
+                # Keys hold the text around the values too: `,"labels":{...}`, `...:SS.`
+                labels = labels_of(raw[quote + 1 : close])
+                seconds = seconds_of(raw[7:27])
+                if seconds is None and labels is not None:
+                    seconds = self._learn_second(raw[7:27])
                 if (
                     labels is not None
-                    and raw[quote + 1 : quote + 11] == b',"labels":'
+                    and seconds is not None
+                    and raw[quote - 1] == _Z
+                    and raw[-1] == _CLOSE_BRACE
                     and raw[close : close + 8] == b',"line":'
-                    and raw[-1:] == b"}"
-                    and raw[quote - 1 : quote] == b"Z"
-                    and raw[26:27] == b"."
                 ):
-                    seconds = seconds_of(raw[7:26].decode("ascii", "replace"))
                     fraction = raw[27 : quote - 1]
-                    if seconds is not None and fraction.isdigit() and len(fraction) <= 9:
+                    if fraction.isdigit() and len(fraction) <= 9:
                         try:
                             line = loads(raw[close + 8 : -1])
                         except orjson.JSONDecodeError:
@@ -651,9 +658,22 @@ class _JsonlReader:
         if raw[quote + 1 : quote + 11] != b',"labels":':
             return
         close = raw.find(b"}", quote + 11) + 1
-        text = raw[quote + 11 : close]
-        if close and text not in self.labels_by_bytes and _is_labels_object(text, labels):
-            self.labels_by_bytes[text] = labels
+        key = raw[quote + 1 : close]
+        if close and key not in self.labels_by_bytes and _is_labels_object(key[10:], labels):
+            self.labels_by_bytes[key] = labels
+
+    def _learn_second(self, key: bytes) -> int | None:
+        """Epoch seconds of `YYYY-MM-DDTHH:MM:SS.` (remembered), or None if `key` is not that."""
+        if len(key) != 20 or key[10] != _T or key[19] != _DOT:
+            return None
+        try:
+            seconds = _seconds_of(key[:19].decode("ascii"))
+        except (UnicodeDecodeError, ValueError):
+            return None
+        if len(self.seconds_by_bytes) >= 100_000:
+            self.seconds_by_bytes.clear()
+        self.seconds_by_bytes[key] = seconds
+        return seconds
 
     @staticmethod
     def _loads_lenient(raw: bytes) -> Any:
