@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -95,14 +96,22 @@ def demo_messages(limit: int) -> list[str]:
     return list(seen)
 
 
-def corpus(size: int) -> list[str]:
+def corpus(size: int) -> tuple[list[str], int]:
+    """`size` distinct texts, templates first; returns them and how many are templates."""
     parts = {"demo templates": demo_templates(), "Loghub-2k templates": loghub_templates()}
     texts = list(dict.fromkeys(t for group in parts.values() for t in group))[:size]
+    templates = len(texts)
     parts["demo log lines"] = [m for m in demo_messages(size) if m not in set(texts)]
     texts = list(dict.fromkeys(texts + parts["demo log lines"]))[:size]
     counts = ", ".join(f"{len(v):,} {k}" for k, v in parts.items())
-    print(f"texts: {len(texts):,} distinct (from {counts})")
-    return texts
+    print(f"texts: {len(texts):,} distinct, {templates:,} of them templates (from {counts})")
+    return texts, templates
+
+
+def torch_threads() -> int:
+    import torch
+
+    return int(torch.get_num_threads())
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -115,15 +124,25 @@ def timed_ms(fn: Callable[[], object]) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def bench_embedding(texts: list[str]) -> tuple[LocalEmbedder, np.ndarray]:
-    print("\nembedding (all-MiniLM-L6-v2, CPU, batch 64)")
+def bench_embedding(texts: list[str], templates: int) -> tuple[LocalEmbedder, np.ndarray]:
+    print(f"\nembedding (all-MiniLM-L6-v2, CPU, batch 64, torch threads {torch_threads()})")
     embedder = LocalEmbedder()
     load_ms = timed_ms(lambda: embedder.embed(["warm up"]))
-    started = time.perf_counter()
-    vectors = embedder.embed(texts)
-    seconds = time.perf_counter() - started
     print(f"  model load {load_ms / 1000:.1f} s")
-    print(f"  {len(texts):,} texts in {seconds:.1f} s: {len(texts) / seconds:,.0f} texts/s")
+    groups = {"templates": texts[:templates], "log lines": texts[templates:]}
+    matrices = []
+    for name, group in groups.items():
+        if not group:
+            continue
+        started = time.perf_counter()
+        matrices.append(embedder.embed(group))
+        seconds = time.perf_counter() - started
+        chars = statistics.fmean(len(t) for t in group)
+        print(
+            f"  {len(group):,} {name} (mean {chars:.0f} chars) in {seconds:.1f} s: "
+            f"{len(group) / seconds:,.0f} texts/s"
+        )
+    vectors = np.concatenate(matrices)
     singles = [timed_ms(lambda t=t: embedder.embed([t])) for t in texts[:50]]
     print(
         f"  one query text: p50 {percentile(singles, 50):.1f} ms, p95 {percentile(singles, 95):.1f} ms"
@@ -214,6 +233,7 @@ def bench_queries(
     vectors: np.ndarray,
     queries: int,
     truth: tuple[np.ndarray, list[VectorRecord]] | None = None,
+    verdict: bool = True,
 ) -> dict[str, float]:
     rng = np.random.default_rng(1)
     picks = rng.integers(0, len(texts), size=queries)
@@ -246,8 +266,9 @@ def bench_queries(
                 got = {h.id for h in store.search("patterns", vectors[i], filter=flt, limit=10)}
                 recalls.append(len(got & expected) / len(expected))
         print(f"  recall@10 of filtered vector search vs exact: {statistics.fmean(recalls):.3f}")
-    verdict = "meets" if figures["vector + filters p95"] <= TARGET_P95_MS else "MISSES"
-    print(f"  target p95 ≤ {TARGET_P95_MS:.0f} ms with filters: {verdict}")
+    if verdict:
+        met = figures["vector + filters p95"] <= TARGET_P95_MS
+        print(f"  target p95 ≤ {TARGET_P95_MS:.0f} ms with filters: {'meets' if met else 'MISSES'}")
     return figures
 
 
@@ -258,8 +279,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--qdrant-rows", type=int, default=5_000)
     args = parser.parse_args()
-    texts = corpus(args.texts)
-    embedder, vectors = bench_embedding(texts)
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start")
+    texts, templates = corpus(args.texts)
+    embedder, vectors = bench_embedding(texts, templates)
     records, matrix = synthetic_records(texts, vectors, args.rows)
     with tempfile.TemporaryDirectory() as store_dir:
         lance = LanceStore(Path(store_dir), dim=embedder.dim)
@@ -273,7 +295,9 @@ def main() -> None:
         print(
             f"\nQdrant local mode (pure-Python stand-in, no server): upsert {len(subset):,} in {seconds:.1f} s"
         )
-        bench_queries("Qdrant local mode", qdrant, texts, vectors, min(args.queries, 100))
+        bench_queries(
+            "Qdrant local mode", qdrant, texts, vectors, min(args.queries, 100), verdict=False
+        )
         qdrant.close()
 
 

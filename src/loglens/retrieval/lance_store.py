@@ -10,7 +10,10 @@ for anything else.
   (prefilter), so a narrow filter still returns `limit` results.
 * The lexical half is LanceDB's native full-text index (BM25) on `text`; rows written after
   the index was built are still searched (flat) until maintenance folds them in.
-* Hybrid search fuses the two rankings with reciprocal rank fusion (`fusion.py`).
+* Hybrid search fuses the two rankings with reciprocal rank fusion (`fusion.py`), the same
+  code as the Qdrant backend. LanceDB's own hybrid query with its RRFReranker was measured
+  beside it at 100,000 rows with filters: same p50 (≈ 25 ms), worse p95 (54–62 ms vs
+  32–42 ms), 90 % the same top 10.
 * Below `vector_index_min_rows` (10,000) a flat scan is exact and fast enough (≈ 10 ms);
   from there on an IVF_SQ index is built once, and `optimize()` adds new rows to the indexes
   when enough are left unindexed. IVF_SQ won the measurement at 100,000 × 384 on 2 busy
