@@ -371,9 +371,12 @@ def recorded(name: str) -> bytes:
 class FakeLlamaServer:
     """Answers like llama-server (tools/server/README.md) and keeps the requests it got."""
 
-    def __init__(self, *, loading: bool = False, delay_s: float = 0.0) -> None:
+    def __init__(
+        self, *, loading: bool = False, delay_s: float = 0.0, reject_grammar: bool = False
+    ) -> None:
         self.loading = loading
         self.delay_s = delay_s
+        self.reject_grammar = reject_grammar
         self.requests: list[httpx.Request] = []
         self.in_flight = 0
         self.most_in_flight = 0
@@ -404,7 +407,10 @@ class FakeLlamaServer:
             await asyncio.sleep(self.delay_s)
         finally:
             self.in_flight -= 1
-        if orjson.loads(request.content).get("stream"):
+        body = orjson.loads(request.content)
+        if self.reject_grammar and "grammar" in body:
+            return httpx.Response(400, content=recorded("error_grammar.json"))
+        if body.get("stream"):
             return httpx.Response(
                 200,
                 content=recorded("chat_stream.txt"),
@@ -507,11 +513,94 @@ def test_contract_chat_completion_request_and_answer() -> None:
     assert (generation.prompt_tokens, generation.completion_tokens) == (24, 14)
     assert generation.finish_reason == "stop"
     [body] = server.bodies("/v1/chat/completions")
-    assert body["response_format"] == {"type": "json_object", "schema": schema}
+    # llama-server gets loglens's strict grammar (it refuses json_schema and grammar both).
+    assert body["grammar"] == schema_to_gbnf(schema) and "response_format" not in body
     assert (body["temperature"], body["max_tokens"], body["stream"]) == (0, 128, False)
     assert body["messages"] == [{"role": m.role, "content": m.content} for m in EXTRACT]
     chat = next(r for r in server.requests if r.url.path == "/v1/chat/completions")
     assert chat.headers["Authorization"] == "Bearer s3cret"
+
+
+SCHEMA = {"type": "object", "properties": {"component": {"type": "string", "maxLength": 9}}}
+
+
+async def _generate_twice(backend: OpenAIBackend) -> list[Any]:
+    return [
+        await backend.generate(EXTRACT, schema=SCHEMA, max_tokens=64, timeout_s=10)
+        for _ in range(2)
+    ]
+
+
+@pytest.mark.contract
+def test_contract_a_refused_grammar_falls_back_to_response_format_and_is_remembered() -> None:
+    server = FakeLlamaServer(reject_grammar=True)
+    answers = with_openai(server, _generate_twice)
+    assert all(a.text.startswith("{") for a in answers)
+    forms = [sorted(set(b) & {"grammar", "response_format"}) for b in server.bodies(CHAT)]
+    assert forms == [["grammar"], ["response_format"], ["response_format"]]
+    assert server.bodies(CHAT)[-1]["response_format"] == {"type": "json_object", "schema": SCHEMA}
+
+
+class FakeVllm:
+    """Answers like vLLM: no /props; /tokenize takes `prompt`; OpenAI `json_schema` format."""
+
+    def __init__(self, *, knows_json_schema: bool = True) -> None:
+        self.knows_json_schema = knows_json_schema
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        path = request.url.path
+        body = orjson.loads(request.content) if request.content else {}
+        if path == "/health":
+            return httpx.Response(200)
+        if path == "/v1/models":
+            return httpx.Response(200, content=recorded("models_vllm.json"))
+        if path == "/tokenize":
+            if "prompt" not in body:
+                return httpx.Response(400, content=recorded("error_vllm_validation.json"))
+            return httpx.Response(200, content=recorded("tokenize_vllm.json"))
+        if path == CHAT:
+            kind = (body.get("response_format") or {}).get("type")
+            if kind == "json_schema" and not self.knows_json_schema:
+                return httpx.Response(400, content=recorded("error_vllm_validation.json"))
+            return httpx.Response(200, content=recorded("chat_completion.json"))
+        return httpx.Response(404, json={"detail": "Not Found"})
+
+    def bodies(self, path: str) -> list[dict[str, Any]]:
+        return [orjson.loads(r.content) for r in self.requests if r.url.path == path]
+
+
+CHAT = "/v1/chat/completions"
+
+
+@pytest.mark.contract
+def test_contract_vllm_tokenizes_with_prompt_and_gets_the_openai_json_schema_form() -> None:
+    server = FakeVllm()
+
+    async def body(backend: OpenAIBackend) -> tuple[list[int], list[Any]]:
+        return await backend.tokenize("ERROR payment"), await _generate_twice(backend)
+
+    tokens, _ = with_openai(server, body)
+    assert tokens == [5756, 9011, 25, 3717, 11062]
+    assert server.bodies("/tokenize")[-1] == {
+        "prompt": "ERROR payment",
+        "add_special_tokens": False,
+    }
+    chat = server.bodies(CHAT)
+    assert len(chat) == 2 and all("grammar" not in b for b in chat)
+    assert chat[0]["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "answer", "schema": SCHEMA, "strict": True},
+    }
+
+
+@pytest.mark.contract
+def test_contract_a_server_refusing_json_schema_gets_json_object_from_then_on() -> None:
+    server = FakeVllm(knows_json_schema=False)
+    with_openai(server, _generate_twice)
+    kinds = [b["response_format"]["type"] for b in server.bodies(CHAT)]
+    assert kinds == ["json_schema", "json_object", "json_object"]
 
 
 @pytest.mark.contract

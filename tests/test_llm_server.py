@@ -9,7 +9,6 @@ the per-message template allowance) and real HTTP streaming. The session fixture
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from pathlib import Path
@@ -131,10 +130,9 @@ def test_schema_generation_is_a_json_object(llama_server: str) -> None:
             MESSAGES, schema=PROBE_SCHEMA, max_tokens=128, timeout_s=60
         ),
     )
-    # llama_cpp.server builds its grammar with the unfixed Python converter: raw control
-    # characters may appear inside strings, so parse leniently here; the local backend's
-    # grammar (tested in test_llm_backends.py) does not have that flaw.
-    answer: Any = json.loads(generation.text, strict=False)
+    # loglens sends its own strict grammar (not llama_cpp.server's converter's, which lets
+    # raw control characters into strings): the answer parses strictly.
+    answer: Any = orjson.loads(generation.text)
     assert set(answer) == {"component", "severity"}
     assert answer["severity"] in {"info", "warning", "error", "critical"}
     assert generation.finish_reason == "stop"

@@ -6,12 +6,19 @@ Endpoints used (llama.cpp tools/server/README.md):
 * `GET /props` - `default_generation_settings.n_ctx` and `total_slots`; servers without it
   (`llama_cpp.server`, Ollama, vLLM) fall back to `GET /v1/models` for the model name, and
   the context size comes from `LOGLENS_LLM_CONTEXT` or `DEFAULT_CONTEXT`;
-* `POST /tokenize` `{"content": ...}` (llama-server) or `POST /extras/tokenize`
-  `{"input": ...}` (llama_cpp.server), whichever exists, detected once;
+* `POST /tokenize` `{"content": ...}` (llama-server), `POST /tokenize` `{"prompt": ...}`
+  (vLLM) or `POST /extras/tokenize` `{"input": ...}` (llama_cpp.server), whichever the
+  server answers, detected once;
 * `POST /apply-template` (llama-server) renders the chat template for exact prompt counts;
   elsewhere the count is the messages' tokens plus a per-message template allowance;
-* `POST /v1/chat/completions` with `response_format` `{"type": "json_object", "schema": ...}`
-  (the form both llama-server and llama_cpp.server accept), temperature 0, SSE streaming.
+* `POST /v1/chat/completions`, temperature 0, SSE streaming. A schema-constrained answer
+  sends loglens's own strict GBNF (`loglens.llm.grammar`) as `grammar` to llama.cpp's
+  servers (llama-server, llama_cpp.server: the latter builds its `response_format`
+  grammar with a converter that lets raw control characters into strings), and the
+  OpenAI `response_format` `{"type": "json_schema", ...}` to others (vLLM, Ollama). A
+  server that refuses that form gets `{"type": "json_object", "schema": ...}`, which
+  llama-server, llama_cpp.server, vLLM and Ollama all accept (vLLM and Ollama then only
+  ensure JSON: strict validation and the repair turn catch the rest).
 
 Servers parse control-token text in prompts (`<|eot_id|>`) into the real tokens, so every
 message content is sent with such text neutralised (`neutralise_special_tokens`).
@@ -24,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
@@ -90,6 +98,9 @@ class OpenAIBackend:
         self._slots: asyncio.Semaphore | None = None
         self._tokenizer: _Tokenizer | None = None
         self._has_apply_template: bool | None = None
+        self._is_llama_server = False
+        self._llama_cpp = False  # llama-server or llama_cpp.server: takes a `grammar` field
+        self._constraint_form: int | None = None  # the schema form the server took
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenAIBackend:
@@ -110,7 +121,9 @@ class OpenAIBackend:
         async with self._info_lock:
             if self._info is None:
                 await self._check_health()
-                self._info = await self._read_props() or await self._read_models()
+                props = await self._read_props()
+                self._is_llama_server = props is not None
+                self._info = props or await self._read_models()
                 self._slots = asyncio.Semaphore(self._info.slots)
             return self._info
 
@@ -161,17 +174,18 @@ class OpenAIBackend:
     async def tokenize(self, text: str) -> list[int]:
         """Tokens of `text` as it is sent (control-token text neutralised, see `_message_json`)."""
         tokenizer = await self._find_tokenizer()
-        if tokenizer.path is None:
+        if tokenizer.form is None:
             raise BackendError(
                 f"the LLM server at {self._base_url} has no tokenize endpoint",
-                hint="use llama-server (POST /tokenize) or llama_cpp.server (/extras/tokenize)",
+                hint="use llama-server (POST /tokenize), llama_cpp.server (/extras/tokenize) "
+                "or vLLM (/tokenize)",
             )
         return await self._tokenize_with(tokenizer, neutralise_special_tokens(text))
 
     async def count_prompt_tokens(self, messages: Sequence[ChatMessage]) -> int:
         prompt = await self._apply_template(messages)
         tokenizer = await self._find_tokenizer()
-        if prompt is not None and tokenizer.path == "/tokenize":
+        if prompt is not None and tokenizer.server == "llama-server":
             # add_special: the server adds BOS unless the rendered prompt has it: an exact
             # count, or one over when the template already wrote BOS. Never under.
             return len(await self._llama_server_tokens(prompt, add_special=True))
@@ -182,7 +196,7 @@ class OpenAIBackend:
 
     async def _content_tokens(self, tokenizer: _Tokenizer, message: ChatMessage) -> int:
         content = _message_json(message)["content"]
-        if tokenizer.path is None:
+        if tokenizer.form is None:
             return len(content.encode())  # a byte-level BPE token covers >= 1 byte
         count = len(await self._tokenize_with(tokenizer, content))
         stripped = content.strip()
@@ -205,31 +219,27 @@ class OpenAIBackend:
         return prompt
 
     async def _find_tokenizer(self) -> _Tokenizer:
+        """The first tokenize dialect the server answers (probed once with an empty text)."""
         if self._tokenizer is not None:
             return self._tokenizer
-        probe = await self._send(
-            "POST", "/tokenize", json={"content": "", "add_special": False}, timeout_s=30.0
-        )
-        if probe.status_code not in _NOT_THERE:
-            _raise_for_status(probe, "/tokenize")
-            self._tokenizer = _Tokenizer("/tokenize", ())
-            return self._tokenizer
-        extras = await self._send("POST", "/extras/tokenize", json={"input": ""}, timeout_s=30.0)
-        if extras.status_code in _NOT_THERE:
-            self._tokenizer = _Tokenizer(None, ())
-        else:
-            # llama_cpp.server adds BOS to every text: learn the prefix once and strip it.
-            prefix = _token_list(_json_body(extras, "/extras/tokenize"))
-            self._tokenizer = _Tokenizer("/extras/tokenize", tuple(prefix))
+        self._tokenizer = _Tokenizer(None, ())
+        for form in TOKENIZE_FORMS:
+            probe = await self._send("POST", form.path, json=form.body(""), timeout_s=30.0)
+            if probe.status_code in _NOT_THERE or probe.status_code in (400, 422):
+                continue  # not there, or another dialect on that path
+            tokens = _token_list(_json_body(probe, form.path))
+            # Without an option to leave BOS out, what an empty text gives is a prefix the
+            # server adds to every text (llama_cpp.server): learnt here, stripped later.
+            prefix = () if form.no_special else tuple(tokens)
+            self._tokenizer = _Tokenizer(form, prefix)
+            break
         return self._tokenizer
 
     async def _tokenize_with(self, tokenizer: _Tokenizer, text: str) -> list[int]:
-        if tokenizer.path == "/tokenize":
-            return await self._llama_server_tokens(text, add_special=False)
-        response = await self._send(
-            "POST", "/extras/tokenize", json={"input": text}, timeout_s=30.0
-        )
-        tokens = _token_list(_json_body(response, "/extras/tokenize"))
+        form = tokenizer.form
+        assert form is not None
+        response = await self._send("POST", form.path, json=form.body(text), timeout_s=30.0)
+        tokens = _token_list(_json_body(response, form.path))
         prefix = list(tokenizer.prefix)
         return tokens[len(prefix) :] if tokens[: len(prefix)] == prefix else tokens
 
@@ -249,18 +259,53 @@ class OpenAIBackend:
         timeout_s: float,
     ) -> Generation:
         body = await self._chat_body(messages, max_tokens=max_tokens, stream=False)
-        if schema is not None:
-            body["response_format"] = {"type": "json_object", "schema": schema}
         started = time.perf_counter()
         async with self._slot():
             try:
                 async with asyncio.timeout(timeout_s):
-                    response = await self._send(
-                        "POST", "/v1/chat/completions", json=body, timeout_s=timeout_s
-                    )
+                    response = await self._complete(body, schema, timeout_s)
             except TimeoutError as exc:
                 raise _timeout(timeout_s) from exc
         return _generation(_json_body(response, "/v1/chat/completions"), started)
+
+    async def _complete(
+        self, body: dict[str, Any], schema: dict[str, Any] | None, timeout_s: float
+    ) -> httpx.Response:
+        """POST the completion, constrained to `schema` in the first form the server takes."""
+        if schema is None:
+            return await self._send("POST", "/v1/chat/completions", json=body, timeout_s=timeout_s)
+        forms = await self._constraint_forms(schema)
+        for index, constraint in enumerate(forms):
+            response = await self._send(
+                "POST", "/v1/chat/completions", json={**body, **constraint}, timeout_s=timeout_s
+            )
+            if index == len(forms) - 1 or not _rejects_constraint(response):
+                if response.status_code < 400:
+                    self._constraint_form = index  # remembered once a form is answered
+                return response
+        raise AssertionError("unreachable: the last form's answer is returned")
+
+    async def _constraint_forms(self, schema: dict[str, Any]) -> list[dict[str, Any]]:
+        """The request fields that constrain the answer to `schema`, best first.
+
+        llama.cpp's servers (llama-server has /props, llama_cpp.server /extras/tokenize)
+        take loglens's strict GBNF as `grammar` (when llama-cpp-python, which builds it, is
+        installed here); other servers (vLLM, Ollama) the OpenAI `json_schema` form. The
+        `json_object` form with a schema, which all of them accept, comes last.
+        """
+        fallback = {"response_format": {"type": "json_object", "schema": schema}}
+        if self._constraint_form is None:
+            await self.info()
+            tokenizer = await self._find_tokenizer()
+            self._llama_cpp = self._is_llama_server or tokenizer.server == "llama_cpp.server"
+        first: dict[str, Any] | None
+        if self._llama_cpp:
+            first = _grammar_field(schema)
+        else:
+            json_schema = {"name": "answer", "schema": schema, "strict": True}
+            first = {"response_format": {"type": "json_schema", "json_schema": json_schema}}
+        forms = [first, fallback] if first is not None else [fallback]
+        return forms[min(self._constraint_form or 0, len(forms) - 1) :]
 
     async def stream(
         self, messages: Sequence[ChatMessage], *, max_tokens: int, timeout_s: float
@@ -341,14 +386,36 @@ class OpenAIBackend:
         raise AssertionError("unreachable: tenacity reraises after the last attempt")
 
 
+@dataclass(frozen=True, slots=True)
+class TokenizeForm:
+    """One server's tokenize endpoint: its path, and the body that asks for a text's tokens."""
+
+    server: str
+    path: str
+    text_field: str
+    no_special: tuple[tuple[str, bool], ...] = ()  # the option that leaves BOS out, if any
+
+    def body(self, text: str) -> dict[str, Any]:
+        return {self.text_field: text, **dict(self.no_special)}
+
+
+TOKENIZE_FORMS = (
+    TokenizeForm("llama-server", "/tokenize", "content", (("add_special", False),)),
+    TokenizeForm("vllm", "/tokenize", "prompt", (("add_special_tokens", False),)),
+    TokenizeForm("llama_cpp.server", "/extras/tokenize", "input"),
+)
+
+
+@dataclass(frozen=True, slots=True)
 class _Tokenizer:
-    """Which tokenize endpoint the server has (None: none), and the prefix it always adds."""
+    """The tokenize dialect the server speaks (None: none), and the prefix it always adds."""
 
-    __slots__ = ("path", "prefix")
+    form: TokenizeForm | None
+    prefix: tuple[int, ...]
 
-    def __init__(self, path: str | None, prefix: tuple[int, ...]) -> None:
-        self.path = path
-        self.prefix = prefix
+    @property
+    def server(self) -> str | None:
+        return self.form.server if self.form is not None else None
 
 
 async def _sse_pieces(
@@ -418,6 +485,21 @@ def _token_list(payload: dict[str, Any]) -> list[int]:
         raise BackendError(f"tokenize answered without a token list: {str(payload)[:200]}")
     # llama-server returns {"id", "piece"} objects when asked with_pieces; accept both.
     return [t["id"] if isinstance(t, dict) else int(t) for t in tokens]
+
+
+def _grammar_field(schema: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        from loglens.llm.grammar import schema_to_gbnf
+    except ImportError:  # llama-cpp-python is an optional extra
+        return None
+    return {"grammar": schema_to_gbnf(schema)}
+
+
+def _rejects_constraint(response: httpx.Response) -> bool:
+    """The server refused the request's form (a 4xx, or a grammar it failed to parse)."""
+    if response.status_code in (400, 422):
+        return True
+    return response.status_code == 500 and "grammar" in response.text.lower()
 
 
 def _json_body(response: httpx.Response, path: str) -> dict[str, Any]:
