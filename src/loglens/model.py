@@ -248,7 +248,11 @@ class LlmInfo(_Out):
     context_size: int | None = None
     calls: int = Field(default=0, description="model calls made (cache hits excluded)")
     cache_hits: int = 0
+    findings_asked: int = Field(default=0, description="top findings the model was asked about")
     findings_explained: int = 0
+    summary_written: bool = Field(
+        default=False, description="the summary (or what-changed text) is the model's"
+    )
     tokens_prompt: int = 0
     tokens_generated: int = 0
     tokens_per_s: float | None = None
