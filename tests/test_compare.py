@@ -149,3 +149,12 @@ def test_decreases_show_lines_from_the_busier_before_window() -> None:
     )
     assert len(diff.decreased) == 1
     assert all("/v1/embeddings" in line for line in diff.decreased[0].examples)
+
+
+def test_an_error_that_stops_is_gone_once_its_old_rate_predicts_a_few() -> None:
+    change = compare_rates(5, 0, HOUR, HOUR)
+    assert change.change is Change.UNCHANGED  # 5 vs 0 alone is not significant
+    assert _heading(change, 5, 0, Severity.ERROR).change is Change.GONE
+    # The same five in a window four times longer predict barely one: not enough.
+    assert _heading(change, 5, 0, Severity.ERROR, after_share=0.25).change is Change.UNCHANGED
+    assert _heading(change, 5, 0, Severity.WARN).change is Change.UNCHANGED

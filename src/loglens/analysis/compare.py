@@ -50,6 +50,8 @@ from loglens.sources.window import TimeWindow
 from loglens.triage.rank import rank_findings
 
 MAX_DIFF_EXAMPLES = 3
+# An error that stops counts as gone when its old rate predicted at least this many.
+MIN_EXPECTED_GONE = 3.0
 MAX_RELATED_EXAMPLES = 8
 MAX_PER_HEADING = 100
 
@@ -129,24 +131,31 @@ class _Side:
 
 
 def _heading(
-    change: RateChange, n_before: int, n_after: int, urgency: Severity | None
+    change: RateChange,
+    n_before: int,
+    n_after: int,
+    urgency: Severity | None,
+    *,
+    after_share: float = 1.0,
 ) -> RateChange:
     """Where a pattern goes: problem patterns appear and vanish; ordinary lines only change rate.
 
     Info lines starting or stopping (a job, a request type) are ordinary churn, so only
     patterns that report a problem (`urgency` not None) are listed as new or gone. An
-    error that never occurred before is new however rare: one OOM kill is news.
+    error that never occurred before is new however rare: one OOM kill is news. An
+    error that stops is gone once its old rate would have shown it at least
+    `MIN_EXPECTED_GONE` times in the later window (`after_share`: after/before length).
     """
     if change.change in (Change.NEW, Change.GONE) and urgency is None:
         return replace(change, change=Change.UNCHANGED)
-    if (
-        change.change is Change.UNCHANGED
-        and n_before == 0
-        and n_after > 0
-        and urgency is not None
-        and SEVERITY_ORDER[urgency] >= SEVERITY_ORDER[Severity.ERROR]
-    ):
+    if change.change is not Change.UNCHANGED or urgency is None:
+        return change
+    if SEVERITY_ORDER[urgency] < SEVERITY_ORDER[Severity.ERROR]:
+        return change
+    if n_before == 0 and n_after > 0:
         return replace(change, change=Change.NEW)
+    if n_after == 0 and n_before * after_share >= MIN_EXPECTED_GONE:
+        return replace(change, change=Change.GONE)
     return change
 
 
@@ -255,6 +264,7 @@ def compare(
             n_before,
             n_after,
             newer.urgency(pattern.id),
+            after_share=side_after.seconds / side_before.seconds,
         )
         if change.change is Change.UNCHANGED:
             continue
