@@ -6,9 +6,12 @@ plain text file, then times `FileSource` + `parsed_batches` over each in a fresh
 subprocess (so peak RSS is per case). A third case times `parse_batch` alone over
 records already in memory. Rates are given per wall-clock second and per CPU second
 of the one process (the fairer figure on a shared machine); the target applies to
-the CPU rate.
+the CPU rate. A last case reads the JSONL file as `loglens analyze` does with
+worker processes: `--shares` processes at once, each reading the file and parsing
+its share of the streams (`StreamShare`); its rate is lines per wall-clock second
+of the slowest, its CPU and RSS the sum over the processes.
 
-    .venv/bin/python bench/read.py [--lines 1000000]
+    .venv/bin/python bench/read.py [--lines 1000000] [--shares 2]
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import orjson
 from loglens.model import LogRecord, ReadStats, format_ts
 from loglens.parsing.formats import parse_batch
 from loglens.parsing.pipeline import parsed_batches
-from loglens.sources.files import FileSource
+from loglens.sources.files import FileSource, StreamShare
 
 START_NS = 1_795_000_000_000_000_000
 TARGET_LINES_PER_S = 300_000
@@ -195,7 +198,8 @@ def run_case(case: str, path: str) -> dict[str, object]:
             "seconds": time.perf_counter() - started,
             "cpu_seconds": time.process_time() - cpu_started,
         }
-    source = FileSource([path])
+    share = _share_of(case, path)
+    source = FileSource([path], share=share)
     started, cpu_started = time.perf_counter(), time.process_time()
     events = 0
     for batch in parsed_batches(source.batches(), source.stats):
@@ -211,9 +215,56 @@ def run_case(case: str, path: str) -> dict[str, object]:
     }
 
 
+def _share_of(case: str, path: str) -> StreamShare | None:
+    """`shareI/N`: share I of N of the file; other cases read everything."""
+    if not case.startswith("share"):
+        return None
+    index, count = case.removeprefix("share").split("/")
+    return _shares(path, int(count))[int(index)]
+
+
+def _shares(path: str, count: int) -> list[StreamShare]:
+    """The shares `loglens analyze` would split this file into with `count` workers."""
+    # Imported here: the other cases should not carry the analysis modules in their RSS.
+    from loglens.analysis.parallel import plan_shares
+    from loglens.config import Settings
+
+    settings = Settings(analyze_workers=count, parallel_min_mb=0)
+    shares = plan_shares(FileSource([path]), settings)
+    if shares is None:
+        raise SystemExit(f"{path} cannot be split into {count} shares")
+    return shares
+
+
+def _report_shares(path: Path, count: int) -> None:
+    """Run `count` share readers at once; one line of figures for all of them."""
+    started = time.perf_counter()
+    runs = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--case", f"share{i}/{count}", "--path", str(path)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(count)
+    ]
+    results = [json.loads(run.communicate()[0].strip().splitlines()[-1]) for run in runs]
+    wall = time.perf_counter() - started
+    records = sum(r["records"] for r in results)
+    cpu = sum(r["cpu_seconds"] for r in results)
+    slowest = max(r["seconds"] for r in results)
+    rss = sum(r["peak_rss_mb"] for r in results)
+    print(
+        f"{'jsonl x' + str(count):10} {count} processes, shares of the streams  {records:>9,} lines  "
+        f"wall {slowest:6.2f}s {records / slowest:>9,.0f} lines/s  "
+        f"cpu {cpu:6.2f}s (sum)  peak RSS {rss:6.1f} MB (sum)  "
+        f"[{wall:.2f}s with process start]"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--shares", type=int, default=2, help="processes for the shared case")
     parser.add_argument("--case", help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -233,6 +284,8 @@ def main() -> None:
         ]
         for case, path in cases:
             _report(case, path)
+        if args.shares > 1:
+            _report_shares(jsonl_path, args.shares)
 
 
 def _report(case: str, path: Path) -> None:
