@@ -557,15 +557,33 @@ class _JsonlReader:
         self.labels_by_bytes: dict[bytes, dict[str, str]] = {}
         # `YYYY-MM-DDTHH:MM:SS.` → epoch seconds (see `_read`).
         self.seconds_by_bytes: dict[bytes, int] = {}
-        self.keeps = _ShareFilter(source.share).keeps if source.share is not None else None
+        self.share = _ShareFilter(source.share) if source.share is not None else None
 
     def read(self, chunk: list[bytes], first_line_no: int) -> Batch:
         numbers = range(first_line_no + 1, first_line_no + 1 + len(chunk))
-        if self.keeps is None:
+        if self.share is None:
             return self._read(chunk, numbers)
-        keeps = self.keeps
-        kept = [(raw, line_no) for raw, line_no in zip(chunk, numbers, strict=True) if keeps(raw)]
-        return self._read([raw for raw, _ in kept], [line_no for _, line_no in kept])
+        return self._read(*self._share_of(chunk, numbers))
+
+    def _share_of(
+        self, chunk: list[bytes], numbers: Sequence[int]
+    ) -> tuple[list[bytes], list[int]]:
+        """The lines this reader's share keeps, with their numbers (`_ShareFilter`, inlined)."""
+        share = self.share
+        assert share is not None
+        decided = share.decided.get
+        keeps = share.keeps
+        kept: list[bytes] = []
+        kept_numbers: list[int] = []
+        for raw, line_no in zip(chunk, numbers, strict=True):
+            start = raw.find(b'"labels":')
+            verdict = decided(raw[start : raw.find(b"}", start) + 1]) if start != -1 else None
+            if verdict is None:
+                verdict = keeps(raw)
+            if verdict:
+                kept.append(raw)
+                kept_numbers.append(line_no)
+        return kept, kept_numbers
 
     def _read(self, chunk: list[bytes], numbers: Sequence[int]) -> Batch:
         """Records of `chunk`, whose lines have the given numbers (for error messages).
