@@ -525,9 +525,11 @@ CASES: list[Case] = [
     c("lookup huggingface.co on 10.96.0.10:53: server misbehaving", E, "error/dns/rag_api", RAG),
     # ---------------------------------------------------------------- tls
     c(
+        # One client's calls fail: error. An expired admission webhook certificate
+        # (every matching API request rejected, cluster-wide) is critical, below.
         'Get "https://registry.home.lan/v2/": tls: failed to verify certificate: x509: certificate has expired or is not yet valid: current time 2026-11-20T10:14:02Z is after 2026-11-19T23:59:59Z',
         E,
-        "critical/tls/api",
+        "error/tls/api",
         API,
     ),
     c(
@@ -933,9 +935,16 @@ CASES: list[Case] = [
         attrs=event("FailedCreatePodSandBox", "Pod", "api-6c9f8d7b5-abcde"),
     ),
     c(
+        # The runtime's network condition is a node condition: it keeps the node NotReady.
         '"Container runtime network not ready" networkReady="NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized"',
         E,
-        "critical/network/kubelet",
+        "critical/node/kubelet",
+        KUBELET,
+    ),
+    c(
+        '"Container runtime network not ready" networkReady="NetworkReady=false"',
+        E,
+        "critical/node/kubelet",
         KUBELET,
     ),
     # ---------------------------------------------------------------- control_plane
@@ -1446,4 +1455,19 @@ def test_kubelet_image_pull_errors_name_the_workload_of_the_image() -> None:
         Severity.ERROR,
         Category.IMAGE_PULL,
         "paperless",
+    )
+
+
+def test_an_expired_webhook_certificate_is_critical_and_names_the_webhook() -> None:
+    got = classify_message(
+        'Failed calling webhook, failing closed validate.kyverno.svc: failed calling webhook "validate.kyverno.svc": '
+        'failed to call webhook: Post "https://kyverno-svc.kyverno.svc:443/validate?timeout=10s": tls: failed to '
+        "verify certificate: x509: certificate has expired or is not yet valid",
+        Level.WARN,
+        {"namespace": "kube-system", "pod": "kube-apiserver-cp-1", "container": "kube-apiserver"},
+    )
+    assert (got.severity, got.category, got.component) == (
+        Severity.CRITICAL,
+        Category.TLS,
+        "kyverno_svc",
     )
