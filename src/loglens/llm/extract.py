@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 import orjson
+from opentelemetry.trace import Tracer
 
 from loglens.detect.catalog import default_catalog
-from loglens.llm.backend import ChatMessage, Generation, LlmBackend
+from loglens.llm.backend import BackendInfo, ChatMessage, Generation, LlmBackend
 from loglens.llm.prompting import (
     REQUIRED,
     PromptItem,
@@ -36,6 +37,7 @@ from loglens.llm.prompting import (
     system_prompt,
 )
 from loglens.llm.schemas import AnswerError, ExtractionAnswer, answer_json_schema, parse_answer
+from loglens.llm.tracing import llm_tracer, model_call_span, record_generation
 from loglens.model import (
     SEVERITY_ORDER,
     Category,
@@ -307,6 +309,17 @@ class ExtractionOutcome:
     prompt_tokens: int = 0
     outside_model_s: float = 0.0
 
+    def take(self, generation: Generation) -> AnswerError | None:
+        """Record one answer; keep it when valid, else return what was wrong with it."""
+        self.generations.append(generation)
+        self.answers += 1
+        try:
+            self.answer = parse_answer(generation.text)
+        except AnswerError as error:
+            return error
+        self.answers_valid += 1
+        return None
+
 
 async def extract_finding(
     backend: LlmBackend,
@@ -315,55 +328,74 @@ async def extract_finding(
     *,
     budget: TokenBudget,
     timeout_s: float,
+    tracer: Tracer | None = None,
 ) -> ExtractionOutcome:
     """Ask the model about `finding`; repair once; `failure` says why no answer was kept.
 
     BackendError (and LlmTimeoutError) propagate: the caller decides what a failed call means.
+    Each model call is an `llm.generate` span of `tracer` (default: the global provider's).
     """
     outcome = ExtractionOutcome()
     started = time.perf_counter()
-    sections = extraction_sections(finding, context)
+    call = _ModelCall(backend, await backend.info(), budget, timeout_s, tracer or llm_tracer())
     system = system_prompt(load_prompt(EXTRACT_PROMPT))
+    sections = extraction_sections(finding, context)
     fitted = await fit_prompt(
         backend, system=system, sections=sections, closing=EXTRACTION_CLOSING, budget=budget
     )
     outcome.prompt_tokens = fitted.tokens
     if fitted.dropped or fitted.truncated:
         outcome.notes.append(_budget_note(fitted.dropped, fitted.truncated))
-    tail: list[ChatMessage] = []
-    for attempt in range(2):
+    for prompt in (EXTRACT_PROMPT, REPAIR_PROMPT):
         outcome.outside_model_s += time.perf_counter() - started
-        generation = await backend.generate(
-            fitted.messages,
-            schema=answer_json_schema(),
-            max_tokens=budget.max_tokens,
-            timeout_s=timeout_s,
-        )
+        generation = await call.generate(fitted.messages, prompt)
         started = time.perf_counter()
-        outcome.generations.append(generation)
-        outcome.answers += 1
-        try:
-            outcome.answer = parse_answer(generation.text)
-        except AnswerError as error:
-            if attempt == 1:
-                outcome.failure = f"invalid answer after one repair: {error.message}"
-                break
-            outcome.notes.append(f"answer repaired once: {clip(error.message, 200)}")
-            repair = load_prompt(REPAIR_PROMPT).render(error=clip(error.message, 400))
-            tail = [ChatMessage("assistant", generation.text), ChatMessage("user", repair)]
-            fitted = await fit_prompt(
-                backend,
-                system=system,
-                sections=sections,
-                closing=EXTRACTION_CLOSING,
-                budget=budget,
-                tail=tail,
-            )
-            continue
-        outcome.answers_valid += 1
-        break
+        error = outcome.take(generation)
+        if error is None:
+            break
+        if prompt == REPAIR_PROMPT:
+            outcome.failure = f"invalid answer after one repair: {error.message}"
+            break
+        outcome.notes.append(f"answer repaired once: {clip(error.message, 200)}")
+        fitted = await fit_prompt(
+            backend,
+            system=system,
+            sections=sections,
+            closing=EXTRACTION_CLOSING,
+            budget=budget,
+            tail=_repair_turns(generation.text, error),
+        )
     outcome.outside_model_s += time.perf_counter() - started
     return outcome
+
+
+@dataclass(frozen=True, slots=True)
+class _ModelCall:
+    """One finding's schema-constrained calls, each traced with the prompt it sends."""
+
+    backend: LlmBackend
+    info: BackendInfo
+    budget: TokenBudget
+    timeout_s: float
+    tracer: Tracer
+
+    async def generate(self, messages: Sequence[ChatMessage], prompt: str) -> Generation:
+        ref = load_prompt(prompt).ref
+        with model_call_span(self.tracer, "llm.generate", prompt=ref, info=self.info) as span:
+            generation = await self.backend.generate(
+                messages,
+                schema=answer_json_schema(),
+                max_tokens=self.budget.max_tokens,
+                timeout_s=self.timeout_s,
+            )
+            record_generation(span, generation)
+        return generation
+
+
+def _repair_turns(answer: str, error: AnswerError) -> list[ChatMessage]:
+    """The rejected answer and the repair prompt with what was wrong with it."""
+    repair = load_prompt(REPAIR_PROMPT).render(error=clip(error.message, 400))
+    return [ChatMessage("assistant", answer), ChatMessage("user", repair)]
 
 
 def _budget_note(dropped: list[str], truncated: int) -> str:
