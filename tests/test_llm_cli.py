@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from loglens.cli.analyze import SummaryStream, llm_line
+from llm_fake import make_report
+from loglens.cli.analyze import SummaryStream
+from loglens.cli.render import llm_line, render_report
 from loglens.config import Settings
 from loglens.evaluation.render import render_run
 from loglens.evaluation.results import LLM_METRICS
@@ -56,16 +58,34 @@ def test_summary_stream_prints_pieces_and_knows_what_it_showed(
 
 
 def test_llm_line_says_what_the_step_did() -> None:
-    assert llm_line(LlmInfo()) is None
-    assert llm_line(LlmInfo(fallback_reason="no model")) == "LLM not used: no model"
-    line = llm_line(
-        LlmInfo(backend="local", model="m.gguf", used=True, calls=3, cache_hits=2,
-                findings_explained=2, tokens_per_s=40.0, fallback_reason="1 of 3 findings kept")
+    assert llm_line(LlmInfo(), wrote="the summary") is None
+    not_used = LlmInfo(backend="openai", fallback_reason="LLM backend unavailable: refused")
+    assert llm_line(not_used, wrote="x") == "LLM not used: LLM backend unavailable: refused"
+    partly = LlmInfo(
+        backend="local", model="m.gguf", used=True, calls=3, cache_hits=1, findings_asked=3,
+        findings_explained=2, summary_written=True, tokens_per_s=40.0,
+        fallback_reason="1 of 3 findings kept the rules answer: timed out",
     )  # fmt: skip
-    assert line == (
-        "LLM m.gguf (local): 2 findings explained, 3 calls, 2 answers from the cache, "
-        "40 tokens/s, 1 of 3 findings kept"
+    assert llm_line(partly, wrote="the summary") == (
+        "LLM m.gguf (local): explained 2 of 3 findings (1 from the cache), wrote the summary, "
+        "3 calls, 40 tokens/s; fallback: 1 of 3 findings kept the rules answer: timed out"
     )
+    diff = LlmInfo(backend="openai", model="llama", used=True, calls=1, summary_written=True)
+    assert llm_line(diff, wrote="what changed") == "LLM llama (openai): wrote what changed, 1 call"
+
+
+def test_a_partly_used_model_is_reported_once_as_used() -> None:
+    report = make_report(findings=2)
+    report.llm = LlmInfo(
+        backend="local", model="m.gguf", used=True, calls=2, findings_asked=2,
+        findings_explained=1, fallback_reason="1 of 2 findings kept the rules answer: timed out",
+    )  # fmt: skip
+    shown = io.StringIO()
+    render_report(report, Console(file=shown, width=300))
+    text = shown.getvalue()
+    assert "LLM not used" not in text
+    assert text.count("explained 1 of 2 findings") == 1
+    assert "fallback: 1 of 2 findings kept the rules answer: timed out" in text
 
 
 @pytest.mark.integration
@@ -76,7 +96,8 @@ def test_demo_prints_the_model_summary_live_then_the_report(tiny_llm: Path) -> N
     assert out.startswith("summary (written by the model)\n")
     assert out.index("summary (written by the model)") < out.index("loglens analyze")
     assert "─ summary ─" not in out  # not repeated under the report
-    assert f"LLM {tiny_llm.name} (local): 1 findings explained" in out
+    assert f"LLM {tiny_llm.name} (local): explained 1 of 1 findings, wrote the summary" in out
+    assert out.count(f"LLM {tiny_llm.name}") == 1
 
 
 @pytest.mark.integration
@@ -96,7 +117,7 @@ def test_compare_prints_what_changed_live(tiny_llm: Path, tmp_path: Path) -> Non
     result = loglens("compare", "--before", str(before), "--after", str(after))
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("what changed (written by the model)\n")
-    assert f"LLM {tiny_llm.name} (local): 1 calls" in result.stdout
+    assert f"LLM {tiny_llm.name} (local): wrote what changed, 1 call," in result.stdout
 
 
 @pytest.mark.integration

@@ -23,7 +23,7 @@ from loglens.cli.progress import read_progress
 from loglens.cli.render import render_report
 from loglens.config import Settings
 from loglens.llm.backend import chosen_backend
-from loglens.model import LlmInfo, Report
+from loglens.model import Report
 from loglens.sources.select import open_source
 
 
@@ -58,41 +58,16 @@ class SummaryStream:
         return bool(self._pieces) and summary is not None and summary == self.text.strip()
 
 
-def llm_line(llm: LlmInfo) -> str | None:
-    """One line on what the LLM step did, or None when it was off."""
-    if not llm.used:
-        return f"LLM not used: {llm.fallback_reason}" if llm.fallback_reason else None
-    parts = [f"{llm.calls} calls"]
-    if llm.findings_explained:
-        parts.insert(0, f"{llm.findings_explained} findings explained")
-    if llm.cache_hits:
-        parts.append(f"{llm.cache_hits} answers from the cache")
-    if llm.tokens_per_s:
-        parts.append(f"{llm.tokens_per_s:,.0f} tokens/s")
-    if llm.fallback_reason:
-        parts.append(llm.fallback_reason)
-    return f"LLM {llm.model} ({llm.backend}): " + ", ".join(parts)
-
-
 def print_report(report: Report, json_output: bool, stream: SummaryStream | None = None) -> None:
     if json_output:
         typer.echo(report.model_dump_json(indent=2))
         return
     if stream is not None:
         stream.finish()
-    shown = report.model_copy(
-        update={
-            "summary": None
-            if stream is not None and stream.showed(report.summary)
-            else report.summary,
-            "llm": report.llm.model_copy(update={"fallback_reason": None}),
-        }
-    )
-    console = Console()
-    render_report(shown, console)
-    line = llm_line(report.llm)
-    if line:
-        console.print(line, style="dim", highlight=False)
+    shown = report
+    if stream is not None and stream.showed(report.summary):
+        shown = report.model_copy(update={"summary": None})
+    render_report(shown, Console())
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from loglens.analysis.compare import compare
 from loglens.cli import options as opt
-from loglens.cli.analyze import SummaryStream, llm_line
+from loglens.cli.analyze import SummaryStream
 from loglens.cli.main import command, settings_from_context
 from loglens.cli.render import render_diff
 from loglens.config import Settings
@@ -90,8 +90,4 @@ def compare_command(
     if stream is not None:
         stream.finish()
     shown = diff.summary is not None and stream is not None and stream.showed(diff.summary)
-    console = Console()
-    render_diff(diff.model_copy(update={"summary": None}) if shown else diff, console)
-    line = llm_line(diff.llm)
-    if line:
-        console.print(line, style="dim", highlight=False)
+    render_diff(diff.model_copy(update={"summary": None}) if shown else diff, Console())

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from rich.console import Console, Group
+from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from loglens.model import Diff, Report, SourceInfo
+from loglens.model import Diff, LlmInfo, Report, SourceInfo
 
 SEVERITY_STYLE = {
     "critical": "bold white on red",
@@ -90,9 +90,7 @@ def render_report(report: Report, console: Console, *, max_patterns: int = 15) -
         console.print(table)
     if report.summary:
         console.print(Panel(report.summary, title="summary", expand=False))
-    reason = report.llm.fallback_reason
-    if reason:
-        console.print(Group(Text(f"LLM not used: {reason}", style="dim")))
+    _print_llm_line(console, llm_line(report.llm, wrote="the summary"))
 
 
 def render_diff(diff: Diff, console: Console) -> None:
@@ -129,3 +127,30 @@ def render_diff(diff: Diff, console: Console) -> None:
         console.print(_findings_table(report_like))
     if diff.summary:
         console.print(Panel(diff.summary, title="what changed", expand=False))
+    _print_llm_line(console, llm_line(diff.llm, wrote="what changed"))
+
+
+def llm_line(llm: LlmInfo, *, wrote: str) -> str | None:
+    """One line on what the LLM step did (None when no LLM was configured).
+
+    "LLM m.gguf (local): explained 2 of 3 findings (1 from the cache), wrote the summary,
+    3 calls, 40 tokens/s; fallback: 1 of 3 findings kept the rules answer: timed out".
+    """
+    if not llm.used:
+        return f"LLM not used: {llm.fallback_reason}" if llm.fallback_reason else None
+    parts = []
+    if llm.findings_asked:
+        cached = f" ({llm.cache_hits} from the cache)" if llm.cache_hits else ""
+        parts.append(f"explained {llm.findings_explained} of {llm.findings_asked} findings{cached}")
+    if llm.summary_written:
+        parts.append(f"wrote {wrote}")
+    parts.append(f"{llm.calls} call{'' if llm.calls == 1 else 's'}")
+    if llm.tokens_per_s:
+        parts.append(f"{llm.tokens_per_s:,.0f} tokens/s")
+    line = f"LLM {llm.model} ({llm.backend}): " + ", ".join(parts)
+    return f"{line}; fallback: {llm.fallback_reason}" if llm.fallback_reason else line
+
+
+def _print_llm_line(console: Console, line: str | None) -> None:
+    if line:
+        console.print(Text(line, style="dim"))
