@@ -10,9 +10,9 @@ the parent merges the pattern sets (ids are content hashes, so a stream's patter
 get the same ids in any process) and the slices. The merged result is the one a
 single process gets: `mine_window` puts both in one canonical order.
 
-Streams are spread over the workers by their size in a sample of the input
-(largest first, each to the least loaded worker); streams missing from the sample
-go by a hash of their key. The parent runs share 0 itself.
+Streams are spread over the workers by their estimated work in a sample of the
+input (costliest first, each to the least loaded worker); streams missing from the
+sample go by a hash of their key. The parent runs share 0 itself.
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ import multiprocessing
 import os
 import threading
 import traceback
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
@@ -36,7 +35,8 @@ from loglens.analysis.pipeline import Progress, ProgressCallback, StageTimer, Wi
 from loglens.analysis.slices import Slice, SliceTracker
 from loglens.config import Settings
 from loglens.errors import LogLensError, MalformedInputError
-from loglens.model import LEVEL_ORDER, Level, ReadStats
+from loglens.model import LEVEL_ORDER, Level, LogRecord, ReadStats
+from loglens.parsing.formats import parse_batch
 from loglens.patterns.miner import MinerConfig
 from loglens.patterns.patternset import PatternSet
 from loglens.sources.base import LogSource
@@ -54,8 +54,16 @@ from loglens.sources.window import TimeWindow
 MAX_AUTO_WORKERS = 4
 # A gzip file holds about this many times its size in text (for the size threshold).
 GZIP_TEXT_RATIO = 5
-# A split whose largest share holds more of the lines than this is not worth it.
+# A split whose largest share holds more of the work than this is not worth it.
 MAX_LARGEST_SHARE = 0.9
+# Estimated work of a line, in microseconds, to balance the shares: a fixed part, a part
+# per character (parsing), and per character again for lines whose shape (digits aside)
+# the miner has not seen, which it masks. Fitted on the demo cluster's streams, where
+# one stream with many distinct lines (Loki's query logs) costs 4x an average one.
+COST_BASE_US = 5.0
+COST_PER_CHAR_US = 0.02
+COST_MASK_PER_CHAR_US = 0.37
+_DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
 # Seconds between progress updates while the parent waits for workers.
 PROGRESS_POLL_S = 0.25
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -85,10 +93,10 @@ def plan_shares(source: LogSource, settings: Settings) -> list[StreamShare] | No
     if _text_bytes(source.paths) < settings.parallel_min_mb * 2**20:
         return None
     stream_labels = MinerConfig().stream_labels
-    sizes = _sampled_stream_sizes(source.paths, stream_labels, fmt=source.fmt)
-    if sizes is None or len(sizes) < 2:
+    costs = _sampled_stream_costs(source.paths, stream_labels, fmt=source.fmt)
+    if costs is None or len(costs) < 2:
         return None
-    assigned, loads = balance(sizes, workers)
+    assigned, loads = balance(costs, workers)
     if max(loads) > MAX_LARGEST_SHARE * sum(loads):
         return None
     return [StreamShare(index, workers, assigned, stream_labels) for index in range(workers)]
@@ -104,35 +112,50 @@ def _text_bytes(paths: Sequence[str]) -> int:
     return total
 
 
-def _sampled_stream_sizes(
+def _sampled_stream_costs(
     paths: Sequence[str], stream_labels: tuple[str, ...], *, fmt: str
-) -> Counter[tuple[str, ...]] | None:
-    """Records per stream key in samples of the files; None if a file is not JSONL."""
-    sizes: Counter[tuple[str, ...]] = Counter()
+) -> dict[tuple[str, ...], float] | None:
+    """Estimated work per stream key from samples of the files; None if a file is not JSONL."""
+    records: dict[tuple[str, ...], list[LogRecord]] = {}
     for path in paths:
         lines = sample_lines(path)
         if fmt == "auto" and detect_file_format(lines[:20]) != "jsonl":
             return None
         for raw in lines:
             try:
-                labels = orjson.loads(raw).get("labels")
-            except (orjson.JSONDecodeError, AttributeError):
+                record = orjson.loads(raw)
+                labels, line = record.get("labels") or {}, record["line"]
+            except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError):
                 continue
-            if isinstance(labels, dict):
-                sizes[tuple(str(labels.get(name, "")) for name in stream_labels)] += 1
-    return sizes
+            if isinstance(labels, dict) and isinstance(line, str):
+                key = tuple(str(labels.get(name, "")) for name in stream_labels)
+                records.setdefault(key, []).append(LogRecord(0, labels, line))
+    return {key: _estimated_cost(stream) for key, stream in records.items()}
+
+
+def _estimated_cost(records: list[LogRecord]) -> float:
+    """Microseconds to parse and mine `records` (see the COST_* constants)."""
+    parse_batch(records)
+    chars = sum(len(record.line) for record in records)
+    shapes = {(record.message or record.line).translate(_DIGITS_TO_ZERO) for record in records}
+    unseen_share = len(shapes) / len(records)
+    return (
+        len(records) * COST_BASE_US
+        + chars * COST_PER_CHAR_US
+        + chars * unseen_share * COST_MASK_PER_CHAR_US
+    )
 
 
 def balance(
-    sizes: Counter[tuple[str, ...]], workers: int
-) -> tuple[dict[tuple[str, ...], int], list[int]]:
-    """Streams to workers, largest first, each to the least loaded one; and the loads."""
-    loads = [0] * workers
+    costs: Mapping[tuple[str, ...], float], workers: int
+) -> tuple[dict[tuple[str, ...], int], list[float]]:
+    """Streams to workers, costliest first, each to the least loaded one; and the loads."""
+    loads = [0.0] * workers
     assigned: dict[tuple[str, ...], int] = {}
-    for key, size in sorted(sizes.items(), key=lambda item: (-item[1], item[0])):
+    for key, cost in sorted(costs.items(), key=lambda item: (-item[1], item[0])):
         worker = loads.index(min(loads))
         assigned[key] = worker
-        loads[worker] += size
+        loads[worker] += cost
     return assigned, loads
 
 
