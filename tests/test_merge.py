@@ -232,3 +232,26 @@ def test_an_unavailable_upstream_cites_what_it_logged_just_before() -> None:
     assert lines[0] == "LOG:  received fast shutdown request"
     assert "LOG:  connection received" not in lines
     assert findings[0].patterns == ["p-refused"]
+
+
+def test_a_neighbours_retries_are_not_the_root_cause_of_another_apps_failure() -> None:
+    retries = _assess(
+        "p-retry",
+        Category.NETWORK,
+        Severity.WARN,
+        "thumbnail_worker",
+        at=MIN,
+        pod="thumbnail-worker-1",
+    )
+    failing = _assess(
+        "p-dep",
+        Category.DEPENDENCY,
+        Severity.ERROR,
+        "llama_server",
+        at=8 * MIN,
+        pod="open-webui-7d9f8c6b5d-x2x4z",
+        count=40,
+    )
+    findings = rank_findings([retries, failing], window_span_ns=HOUR)
+    assert [f.component for f in findings] == ["llama_server", "thumbnail_worker"]
+    assert findings[0].symptom_of == []

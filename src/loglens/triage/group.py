@@ -26,6 +26,8 @@ class FindingGroup:
     component: str
     members: list[Assessment] = field(default_factory=list)
     absorbed: list[Assessment] = field(default_factory=list)
+    # For a dependency group re-homed to its caller: the upstream whose calls fail.
+    upstream: str | None = None
     # Lines that explain the group without being part of it (the upstream's own log).
     context: list[Example] = field(default_factory=list)
     score: float = 0.0

@@ -213,6 +213,7 @@ def rehome_dependencies(groups: list[FindingGroup]) -> list[FindingGroup]:
             if target is None or target is group:
                 target = by_key[(C.DEPENDENCY, caller)] = FindingGroup(C.DEPENDENCY, caller)
                 out.append(target)
+            target.upstream = group.component
             target.members.append(member)
     return out
 

@@ -125,12 +125,24 @@ def _component_mentioned(component: str, group: FindingGroup) -> bool:
     return False
 
 
-def _shares_place(a: FindingGroup, b: FindingGroup) -> bool:
-    """Same namespace or node, or b's lines name a's component."""
-    for key in ("namespace", "node"):
-        if a.labels(key) & b.labels(key):
-            return True
-    return a.component != "unknown" and _component_mentioned(a.component, b)
+# Causes whose effects reach whatever runs on the same node.
+NODE_WIDE = frozenset({Category.NODE, Category.RESOURCE_PRESSURE})
+
+
+def _linked(cause: FindingGroup, effect: FindingGroup) -> bool:
+    """Is there a concrete link from `cause` to `effect`, beyond the kinds of failure?
+
+    The same workload; the effect's failing calls go to the cause's component, or its
+    lines name it; or a node-wide cause on the effect's node. Sharing a namespace or a
+    node is not enough: a retrying HTTP client in `apps` does not break its neighbours.
+    """
+    if cause.component == "unknown":
+        return False
+    if cause.component == effect.component or effect.upstream == cause.component:
+        return True
+    if cause.category in NODE_WIDE and cause.labels("node") & effect.labels("node"):
+        return True
+    return _component_mentioned(cause.component, effect)
 
 
 def _causes(cause: FindingGroup, effect: FindingGroup, slack_ns: int) -> bool:
@@ -158,7 +170,7 @@ def _causes(cause: FindingGroup, effect: FindingGroup, slack_ns: int) -> bool:
     )
     if hinted:
         return True
-    return category_causes(cause.category, effect.category) and _shares_place(cause, effect)
+    return category_causes(cause.category, effect.category) and _linked(cause, effect)
 
 
 Edge = tuple[FindingGroup, FindingGroup]
