@@ -240,3 +240,33 @@ def test_follow_indexes_each_tick_and_retries_after_a_failed_one(
     starts = sorted({start for start, _ in loki.requests})
     assert starts == [first_end - every_ns, first_end, first_end + every_ns]  # contiguous ticks
     assert sleeps == [every_ns / 1e9, every_ns / 1e9]
+
+
+def test_secrets_are_redacted_before_they_are_embedded_or_stored(
+    retrieval_settings: Settings,
+) -> None:
+    settings = retrieval_settings.model_copy(update={"redact_patterns": ["tenant-[0-9]+"]})
+    base = golden_records("crashloop")[0]
+    line = (
+        'level=error msg="connect to postgres://app:s3cr3tpass@db:5432/app failed: '
+        'connection refused" tenant-4711'
+    )
+    records = [
+        dataclasses.replace(base, ts=base.ts + i * 1_000_000_000, line=line) for i in range(5)
+    ]
+    context = open_retrieval(settings)
+    try:
+        figures = index_records(context, settings, records)
+        assert figures.patterns == 1 and figures.incidents == 1
+        vector = context.embedder.embed(["connection refused to postgres"])[0]
+        stored = [
+            *context.store.search("patterns", vector, limit=5),
+            *context.store.search("incidents", vector, limit=5),
+        ]
+    finally:
+        context.close()
+    assert len(stored) == 2
+    for hit in stored:
+        everything = hit.text + repr(hit.payload)
+        assert "s3cr3tpass" not in everything and "tenant-4711" not in everything
+        assert "<redacted" in everything

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import BaseModel, ConfigDict
@@ -28,6 +28,7 @@ from loglens.config import Settings
 from loglens.detect.classify import component_from_labels
 from loglens.errors import LogLensError
 from loglens.model import Finding, PatternOut, Report, Window, parse_ts, utc_now_ns
+from loglens.parsing.redact import Redactor
 from loglens.retrieval.embed import Embedder, open_embedder
 from loglens.retrieval.knowledge import KnowledgeBase, knowledge_base
 from loglens.retrieval.store import VectorRecord, VectorStore, open_store
@@ -81,12 +82,17 @@ class KnowledgeSync:
 
 @dataclass(slots=True)
 class RetrievalContext:
-    """An open embedder, store and knowledge base, with the knowledge in sync."""
+    """An open embedder, store and knowledge base, with the knowledge in sync.
+
+    `redactor` (the built-in rules plus `settings.redact_patterns`) is applied to every log
+    text before it is embedded or stored.
+    """
 
     embedder: Embedder
     store: VectorStore
     knowledge: KnowledgeBase
     sync: KnowledgeSync
+    redactor: Redactor = field(default_factory=Redactor)
 
     def close(self) -> None:
         self.store.close()
@@ -101,6 +107,7 @@ def open_retrieval(settings: Settings, *, store: VectorStore | None = None) -> R
     Raises RetrievalUnavailableError / StoreUnavailableError (BackendError) or ConfigError
     (an invalid note in the user's knowledge folder).
     """
+    Redactor(settings.redact_patterns)  # an invalid pattern is a ConfigError before any work
     embedder = open_embedder(settings)
     opened = store if store is not None else open_store(settings, dim=embedder.dim)
     try:
@@ -110,7 +117,7 @@ def open_retrieval(settings: Settings, *, store: VectorStore | None = None) -> R
         if store is None:
             opened.close()
         raise
-    return RetrievalContext(embedder, opened, knowledge, sync)
+    return RetrievalContext(embedder, opened, knowledge, sync, Redactor(settings.redact_patterns))
 
 
 # --- knowledge -----------------------------------------------------------------------------
@@ -178,8 +185,9 @@ def finding_text(finding: Finding, templates: Mapping[str, str]) -> str:
     return "\n".join(lines)
 
 
-def report_templates(report: Report) -> dict[str, str]:
-    return {pattern.id: pattern.template for pattern in report.patterns}
+def report_templates(report: Report, redactor: Redactor) -> dict[str, str]:
+    """Pattern id → redacted template, for the report's listed patterns."""
+    return {pattern.id: redactor.redact(pattern.template) for pattern in report.patterns}
 
 
 def finding_namespace(finding: Finding) -> str:
@@ -210,9 +218,11 @@ def incident_id(fingerprint: str, window_start_ns: int, window_end_ns: int) -> s
     return "i-" + hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
-def incident_record(finding: Finding, vector: Any, text: str, report: Report) -> VectorRecord:
+def incident_record(
+    finding: Finding, vector: Any, text: str, report: Report, redactor: Redactor
+) -> VectorRecord:
     start, end = window_bounds(report)
-    evidence = [line.line for line in finding.evidence[:MAX_EVIDENCE]]
+    evidence = redactor.redact_many(line.line for line in finding.evidence[:MAX_EVIDENCE])
     payload = {
         "kind": "incident",
         "title": finding.title,
@@ -241,15 +251,15 @@ def incident_findings(report: Report) -> list[Finding]:
 
 
 def record_incidents(
-    store: VectorStore, report: Report, findings: Sequence[Finding], vectors: Matrix
+    context: RetrievalContext, report: Report, findings: Sequence[Finding], vectors: Matrix
 ) -> int:
     """Upsert `findings` of `report` as incidents, embedded as `vectors` (finding_text)."""
-    templates = report_templates(report)
+    templates = report_templates(report, context.redactor)
     records = [
-        incident_record(finding, vector, finding_text(finding, templates), report)
+        incident_record(finding, vector, finding_text(finding, templates), report, context.redactor)
         for finding, vector in zip(findings, vectors, strict=True)
     ]
-    return store.upsert("incidents", records)
+    return context.store.upsert("incidents", records)
 
 
 def _pattern_labels(pattern: PatternOut) -> tuple[str, str | None]:
@@ -262,6 +272,7 @@ def _pattern_labels(pattern: PatternOut) -> tuple[str, str | None]:
 def pattern_record(
     pattern: PatternOut, vector: Any, report: Report, owner: Finding | None
 ) -> VectorRecord:
+    """The record of a (redacted) pattern; `owner` is the finding it belongs to, if any."""
     start, end = window_bounds(report)
     namespace, label_component = _pattern_labels(pattern)
     payload = {
@@ -293,25 +304,35 @@ def merge_pattern_history(record: VectorRecord, stored: Mapping[str, Any]) -> No
 
 
 def record_patterns(
-    store: VectorStore, embedder: Embedder, report: Report, patterns: Sequence[PatternOut]
+    context: RetrievalContext, report: Report, patterns: Sequence[PatternOut]
 ) -> int:
-    """Embed and upsert `patterns` of `report`, merged with what the store remembers."""
+    """Embed and upsert `patterns` of `report` (redacted), merged with what the store holds."""
     if not patterns:
         return 0
+    redact = context.redactor.redact
+    clean = [
+        pattern.model_copy(
+            update={
+                "template": redact(pattern.template),
+                "examples": [redact(example) for example in pattern.examples[:MAX_EVIDENCE]],
+            }
+        )
+        for pattern in patterns
+    ]
     owners: dict[str, Finding] = {}
     for finding in report.findings:
         for pattern_id in finding.patterns:
             owners.setdefault(pattern_id, finding)
-    vectors = embedder.embed([pattern.template for pattern in patterns])
+    vectors = context.embedder.embed([pattern.template for pattern in clean])
     records = [
         pattern_record(pattern, vector, report, owners.get(pattern.id))
-        for pattern, vector in zip(patterns, vectors, strict=True)
+        for pattern, vector in zip(clean, vectors, strict=True)
     ]
-    stored = {hit.id: hit.payload for hit in store.get("patterns", [r.id for r in records])}
+    stored = {hit.id: hit.payload for hit in context.store.get("patterns", [r.id for r in records])}
     for record in records:
         if record.id in stored:
             merge_pattern_history(record, stored[record.id])
-    return store.upsert("patterns", records)
+    return context.store.upsert("patterns", records)
 
 
 # --- a whole window ---------------------------------------------------------------------------
@@ -328,11 +349,11 @@ def index_report(
 ) -> IndexFigures:
     """Record `patterns` and the findings of `report` (knowledge is already in sync)."""
     started = clock()
-    pattern_count = record_patterns(context.store, context.embedder, report, patterns)
+    pattern_count = record_patterns(context, report, patterns)
     findings = incident_findings(report)
-    templates = report_templates(report)
+    templates = report_templates(report, context.redactor)
     vectors = context.embedder.embed([finding_text(f, templates) for f in findings])
-    incident_count = record_incidents(context.store, report, findings, vectors)
+    incident_count = record_incidents(context, report, findings, vectors)
     return figures_for(context, report.window, pattern_count, incident_count, clock() - started)
 
 

@@ -120,7 +120,7 @@ def relate_findings(report: Report, context: RetrievalContext, *, settings: Sett
     targets = list({id(f): f for f in [*top, *recorded]}.values())
     if not targets:
         return
-    templates = report_templates(report)
+    templates = report_templates(report, context.redactor)
     vectors = context.embedder.embed([finding_text(f, templates) for f in targets])
     row_of = {id(f): row for row, f in enumerate(targets)}
     vector_of = {id(f): vectors[row_of[id(f)]] for f in targets}
@@ -128,9 +128,7 @@ def relate_findings(report: Report, context: RetrievalContext, *, settings: Sett
     for finding in top:
         relater.relate(finding, vector_of[id(finding)], finding_text(finding, templates))
     if recorded:
-        record_incidents(
-            context.store, report, recorded, vectors[[row_of[id(f)] for f in recorded]]
-        )
+        record_incidents(context, report, recorded, vectors[[row_of[id(f)] for f in recorded]])
 
 
 @dataclass(slots=True)
