@@ -105,6 +105,36 @@ def test_unloadable_model_file_is_a_backend_error(tmp_path: Path) -> None:
         run(backend.tokenize("hello"))
 
 
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"hello, not a model\n", r"is not a GGUF file \(it starts with b'hello, n'"),
+        (b"<!DOCTYPE html><html><title>model.gguf</title>", r"HTML page: download .*/resolve/"),
+        (b"version https://git-lfs.github.com/spec/v1\noid sha256:ab", r"Git LFS pointer"),
+        (b"", r"it is empty"),
+    ],
+)
+def test_a_file_that_is_not_gguf_says_what_it_is(tmp_path: Path, content: bytes, said: str) -> None:
+    path = tmp_path / "model.gguf"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError, match=said):
+        open_backend(Settings(llm_backend="local", model_path=path))
+    with pytest.raises(ConfigError, match=said):  # also when the backend is made directly
+        run(LocalBackend(path).tokenize("hello"))
+
+
+def test_a_directory_as_model_path_lists_the_gguf_files_in_it(tmp_path: Path) -> None:
+    models, empty = tmp_path / "models", tmp_path / "empty"
+    models.mkdir()
+    empty.mkdir()
+    (models / "b.gguf").write_bytes(b"GGUF")
+    (models / "a.gguf").write_bytes(b"GGUF")
+    with pytest.raises(ConfigError, match=r"is a directory \(it holds a\.gguf, b\.gguf\)"):
+        open_backend(Settings(llm_backend="local", model_path=models))
+    with pytest.raises(ConfigError, match=r"is a directory \(it holds no \.gguf file\)"):
+        open_backend(Settings(llm_backend="local", model_path=empty))
+
+
 # --- the grammar ----------------------------------------------------------------------
 
 Severity = Literal["info", "warning", "error", "critical"]
@@ -758,6 +788,40 @@ def test_http_errors_are_not_retried() -> None:
     assert attempts == 1
 
 
+WEB_UI = b"<!DOCTYPE html><html><head><title>Grafana</title></head><body>" + b"x" * 500
+
+
+@pytest.mark.parametrize("status", [200, 404])
+def test_a_web_page_instead_of_an_llm_server_is_named_as_such(status: int) -> None:
+    def web_ui(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, content=WEB_UI, headers={"Content-Type": "text/html"})
+
+    with pytest.raises(BackendError) as caught:
+        with_openai(web_ui, lambda backend: backend.info())
+    message = caught.value.message
+    assert "an HTML page ('Grafana')" in message and "xxxx" not in message
+    assert "LOGLENS_LLM_URL must be the LLM server's own address" in str(caught.value.hint)
+
+
+def test_an_openai_style_url_ending_in_v1_means_the_server_root() -> None:
+    server = FakeLlamaServer()
+
+    async def body(backend: OpenAIBackend) -> None:
+        await backend.generate(EXTRACT, schema=None, max_tokens=8, timeout_s=10)
+
+    async def scenario() -> None:
+        backend = OpenAIBackend(f"{SERVER}/v1/", transport=httpx.MockTransport(server))
+        try:
+            await body(backend)
+        finally:
+            await backend.aclose()
+
+    asyncio.run(scenario())
+    paths = [request.url.path for request in server.requests]
+    assert paths[0] == "/health" and "/v1/chat/completions" in paths
+    assert not any(path.startswith("/v1/v1") for path in paths)
+
+
 def test_nothing_listening_is_a_backend_error_after_the_attempts() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -830,3 +894,9 @@ def test_llm_check_with_an_unreachable_server_is_a_backend_error() -> None:
     )
     assert result.returncode == BackendError.exit_code
     assert "cannot reach the LLM server" in result.stderr
+
+
+def test_llm_check_with_a_directory_is_exit_2_with_the_reason(tmp_path: Path) -> None:
+    result = loglens("llm", "check", LOGLENS_MODEL_PATH=str(tmp_path))
+    assert result.returncode == 2
+    assert f"model path {tmp_path} is a directory" in result.stderr

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import orjson
@@ -149,14 +150,44 @@ def _open_local(settings: Settings) -> LlmBackend:
             "LOGLENS_LLM_BACKEND=local needs a GGUF model file",
             hint="set LOGLENS_MODEL_PATH to e.g. Llama-3.2-3B-Instruct-Q4_K_M.gguf",
         )
-    if not path.is_file():
-        raise ConfigError(
-            f"model file {path} does not exist",
-            hint="LOGLENS_MODEL_PATH must name a GGUF file on this machine",
-        )
+    check_model_file(path)
     from loglens.llm.local_backend import LocalBackend
 
     return LocalBackend.from_settings(settings)
+
+
+GGUF_MAGIC = b"GGUF"
+_MODEL_HINT = (
+    "LOGLENS_MODEL_PATH must name a GGUF model file, e.g. Llama-3.2-3B-Instruct-Q4_K_M.gguf"
+)
+
+
+def check_model_file(path: Path) -> None:
+    """ConfigError saying what is wrong unless `path` is a readable file that starts as GGUF."""
+    if path.is_dir():
+        found = sorted(p.name for p in path.glob("*.gguf"))[:5]
+        listed = f" (it holds {', '.join(found)})" if found else " (it holds no .gguf file)"
+        raise ConfigError(f"model path {path} is a directory{listed}", hint=_MODEL_HINT)
+    if not path.exists():
+        raise ConfigError(f"model file {path} does not exist", hint=_MODEL_HINT)
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(64)
+    except OSError as exc:
+        raise ConfigError(f"cannot read model file {path}: {exc.strerror or exc}") from exc
+    if not head.startswith(GGUF_MAGIC):
+        raise ConfigError(f"{path} is not a GGUF file ({_what_it_is(head)})", hint=_MODEL_HINT)
+
+
+def _what_it_is(head: bytes) -> str:
+    text = head.lstrip().lower()
+    if text.startswith((b"<!doctype html", b"<html")):
+        return "it is an HTML page: download the file's /resolve/ URL, not its /blob/ page"
+    if text.startswith(b"version https://git-lfs"):
+        return "it is a Git LFS pointer: fetch the file itself (git lfs pull)"
+    if not head:
+        return "it is empty"
+    return f"it starts with {head[:8]!r}, a GGUF file with {GGUF_MAGIC!r}"
 
 
 # The `loglens llm check` test generation: a tiny grammar-constrained extraction.

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llama_cpp import Llama, StoppingCriteriaList
+from llama_cpp import __version__ as llama_cpp_version
 from llama_cpp.llama_chat_format import (
     CHATML_CHAT_TEMPLATE,
     ChatFormatterResponse,
@@ -32,13 +33,14 @@ from llama_cpp.llama_chat_format import (
 )
 from llama_cpp.llama_grammar import LlamaGrammar
 
-from loglens.errors import BackendError, ConfigError
+from loglens.errors import BackendError
 from loglens.llm.backend import (
     DEFAULT_CONTEXT,
     BackendInfo,
     ChatMessage,
     Generation,
     LlmTimeoutError,
+    check_model_file,
 )
 from loglens.llm.grammar import schema_grammar
 from loglens.llm.prompting import neutralise_special_tokens
@@ -123,11 +125,7 @@ class LocalBackend:
         return self._llama
 
     def _load(self) -> Llama:
-        if not self._path.is_file():
-            raise ConfigError(
-                f"model file {self._path} does not exist",
-                hint="LOGLENS_MODEL_PATH must name a GGUF file on this machine",
-            )
+        check_model_file(self._path)
         try:
             llama = Llama(
                 model_path=str(self._path),
@@ -138,7 +136,8 @@ class LocalBackend:
         except (ValueError, RuntimeError, OSError) as exc:
             raise BackendError(
                 f"llama.cpp could not load {self._path}: {exc}",
-                hint="is it a GGUF model file this llama.cpp version supports?",
+                hint="a GGUF file whose architecture this llama.cpp (llama-cpp-python "
+                f"{llama_cpp_version}) does not know, or a damaged download?",
             ) from exc
         self._formatter = _chat_formatter(llama)
         return llama

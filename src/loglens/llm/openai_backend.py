@@ -29,6 +29,7 @@ run at once; leaving a stream closes its HTTP response, which stops the generati
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -81,7 +82,8 @@ class OpenAIBackend:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._base_url = base_url.rstrip("/")
+        # OpenAI clients take ".../v1" as their base URL; the server's root is meant here.
+        self._base_url = base_url.rstrip("/").removesuffix("/v1")
         self._client = httpx.AsyncClient(
             base_url=self._base_url,
             headers=headers,
@@ -507,19 +509,46 @@ def _json_body(response: httpx.Response, path: str) -> dict[str, Any]:
     try:
         payload = orjson.loads(response.content)
     except orjson.JSONDecodeError as exc:
-        raise BackendError(f"{path} answered with invalid JSON: {response.text[:200]}") from exc
+        raise BackendError(
+            f"{response.request.url} answered with {_body_summary(response)}, not JSON",
+            hint=_URL_HINT if _is_html(response) else None,
+        ) from exc
     if not isinstance(payload, dict):
         raise BackendError(f"{path} answered with {type(payload).__name__}, not an object")
     return payload
+
+
+_URL_HINT = (
+    "LOGLENS_LLM_URL must be the LLM server's own address, e.g. http://localhost:8081 "
+    "for llama-server (a web UI or proxy page answers HTML)"
+)
+_TITLE_RE = re.compile(rb"<title[^>]*>([^<]{0,80})", re.IGNORECASE)
 
 
 def _raise_for_status(response: httpx.Response, path: str) -> None:
     if response.status_code < 400:
         return
     hint = "check LOGLENS_LLM_API_KEY" if response.status_code in (401, 403) else None
+    if _is_html(response):
+        hint = _URL_HINT
     raise BackendError(
-        f"LLM server answered {response.status_code} to {path}: {response.text[:300]}", hint=hint
+        f"LLM server answered {response.status_code} to {path}: {_body_summary(response)}",
+        hint=hint,
     )
+
+
+def _is_html(response: httpx.Response) -> bool:
+    content_type = response.headers.get("content-type", "")
+    return "html" in content_type or response.content.lstrip()[:1] == b"<"
+
+
+def _body_summary(response: httpx.Response) -> str:
+    """An answer's body for a message: an HTML page by its title, other text cut short."""
+    if _is_html(response):
+        title = _TITLE_RE.search(response.content)
+        name = title.group(1).decode(errors="replace").strip() if title else ""
+        return f"an HTML page ({name!r})" if name else "an HTML page"
+    return repr(response.text[:300]) if response.text else "an empty body"
 
 
 def _timeout(timeout_s: float) -> LlmTimeoutError:
