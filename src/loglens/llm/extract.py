@@ -483,6 +483,22 @@ def merge_answer(
     """
     notes: list[str] = []
     update: dict[str, object] = {"explained_by": "llm", "confidence": answer.confidence}
+    update |= _grounded_names(finding, answer, grounding, notes)
+    update |= _bounded_judgement(finding, answer, notes)
+    for name in ("root_cause", "action"):
+        text = _one_line(getattr(answer, name))
+        if text:
+            update[name] = text
+    merged = finding.model_copy(update=update)
+    merged.llm_notes = [*finding.llm_notes, *notes]
+    return Finding.model_validate(merged.model_dump()), notes
+
+
+def _grounded_names(
+    finding: Finding, answer: ExtractionAnswer, grounding: Grounding, notes: list[str]
+) -> dict[str, object]:
+    """The answer's component and error signatures that the input holds (notes on the rest)."""
+    update: dict[str, object] = {}
     component = _one_line(answer.component)
     if component and grounding.has_component(component):
         update["component"] = component
@@ -495,6 +511,14 @@ def merge_answer(
         notes.append(f"error signatures not found in the input were dropped: {dropped}")
     if grounded:
         update["error_signatures"] = list(dict.fromkeys(grounded))
+    return update
+
+
+def _bounded_judgement(
+    finding: Finding, answer: ExtractionAnswer, notes: list[str]
+) -> dict[str, object]:
+    """The answer's category (not "none" over a real one) and severity (one level at most)."""
+    update: dict[str, object] = {}
     if answer.category is Category.NONE and finding.category != Category.NONE:
         notes.append(f"category 'none' ignored: kept {finding.category!s}")
     else:
@@ -505,10 +529,4 @@ def merge_answer(
             f"severity {answer.severity!s} limited to {severity!s} (rules: {finding.severity!s})"
         )
     update["severity"] = severity
-    for name in ("root_cause", "action"):
-        text = _one_line(getattr(answer, name))
-        if text:
-            update[name] = text
-    merged = finding.model_copy(update=update)
-    merged.llm_notes = [*finding.llm_notes, *notes]
-    return Finding.model_validate(merged.model_dump()), notes
+    return update
