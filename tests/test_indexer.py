@@ -270,3 +270,30 @@ def test_secrets_are_redacted_before_they_are_embedded_or_stored(
         everything = hit.text + repr(hit.payload)
         assert "s3cr3tpass" not in everything and "tenant-4711" not in everything
         assert "<redacted" in everything
+
+
+def test_ctrl_c_between_ticks_keeps_what_was_indexed(retrieval_settings: Settings) -> None:
+    records = golden_records("crashloop")
+    every_ns = 20 * 60 * 1_000_000_000
+    settings = retrieval_settings.model_copy(update={"loki_url": "http://loki.monitoring:3100"})
+    loki = RecordedLoki(records, fail_on=set())
+
+    def interrupted(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    context = open_retrieval(settings)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            follow(
+                context,
+                lambda window: loki_source_from_settings(
+                    settings, window=window, transport=httpx.MockTransport(loki)
+                ),
+                settings=settings,
+                every_s=every_ns / 1e9,
+                now_ns=lambda: records[0].ts + every_ns,
+                sleep=interrupted,
+            )
+        assert context.store.count("patterns") > 0  # the first tick's work is kept
+    finally:
+        context.close()
