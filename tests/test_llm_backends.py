@@ -81,6 +81,16 @@ def test_local_with_a_missing_file_names_it(tmp_path: Path) -> None:
         open_backend(Settings(llm_backend="local", model_path=missing))
 
 
+def test_local_without_llama_cpp_installed_says_how_to_get_it(
+    tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # None: "import llama_cpp" fails
+    monkeypatch.setitem(sys.modules, "loglens.llm.local_backend", None)
+    with pytest.raises(ConfigError, match="needs llama-cpp-python") as caught:
+        open_backend(Settings(llm_backend="local", model_path=tiny_gguf))
+    assert "loglens[llm]" in str(caught.value.hint)
+
+
 def test_a_model_path_alone_chooses_the_embedded_backend(
     tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -151,8 +151,14 @@ def _open_local(settings: Settings) -> LlmBackend:
             hint="set LOGLENS_MODEL_PATH to e.g. Llama-3.2-3B-Instruct-Q4_K_M.gguf",
         )
     check_model_file(path)
-    from loglens.llm.local_backend import LocalBackend
-
+    try:
+        from loglens.llm.local_backend import LocalBackend
+    except ImportError as exc:
+        raise ConfigError(
+            f"LOGLENS_LLM_BACKEND=local needs llama-cpp-python, which is not installed ({exc})",
+            hint="install the llm extra (pip install 'loglens[llm]'), or run llama-server "
+            "and set LOGLENS_LLM_BACKEND=openai and LOGLENS_LLM_URL",
+        ) from exc
     return LocalBackend.from_settings(settings)
 
 
