@@ -45,7 +45,7 @@ _GO_DUMP_RE = re.compile(
     r"|[\w./*()\-\[\]{}]+\(.*\)$",
 )
 _PLAIN = LineFormat.PLAIN
-StreamKey = tuple[tuple[str, str], ...]
+StreamKey = int
 _SERIOUS = frozenset((Level.ERROR, Level.FATAL))
 
 
@@ -81,13 +81,18 @@ class MultilineJoiner:
         self._events: dict[StreamKey, _Event] = {}
         # id(labels) -> (labels, stream key): the labels are kept so the id stays theirs.
         self._known: dict[int, tuple[dict[str, str], StreamKey]] = {}
+        # Label contents (in their dict order) -> stream key.
+        self._streams: dict[tuple[tuple[str, str], ...], StreamKey] = {}
 
     def _stream_key(self, labels: dict[str, str]) -> StreamKey:
         """The stream of a record: equal labels are one stream, however many dicts hold them."""
         known = self._known.get(id(labels))
         if known is not None and known[0] is labels:
             return known[1]
-        key = tuple(sorted(labels.items()))
+        content = tuple(labels.items())
+        key = self._streams.get(content)
+        if key is None:
+            key = self._streams[content] = len(self._streams)
         if len(self._known) >= MAX_KNOWN_LABELS:
             self._known.clear()
         self._known[id(labels)] = (labels, key)
@@ -99,7 +104,7 @@ class MultilineJoiner:
         heads = self._heads
         events = self._events
         last_labels: dict[str, str] | None = None
-        key: StreamKey = ()
+        key: StreamKey = -1
         for rec in batch:
             if rec.labels is not last_labels:
                 last_labels = rec.labels
