@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -96,28 +97,34 @@ class RetrievalContext:
 
     def close(self) -> None:
         self.store.close()
-        cache = getattr(self.embedder, "cache", None)
-        if cache is not None:
-            cache.close()
+        close_embedder(self.embedder)
+
+
+def close_embedder(embedder: Embedder) -> None:
+    """Close the embedder's cache file, when it has one."""
+    cache = getattr(embedder, "cache", None)
+    if cache is not None:
+        cache.close()
 
 
 def open_retrieval(settings: Settings, *, store: VectorStore | None = None) -> RetrievalContext:
     """Embedder + store (given, or the one `settings` names) + knowledge, synced lazily.
 
     Raises RetrievalUnavailableError / StoreUnavailableError (BackendError) or ConfigError
-    (an invalid note in the user's knowledge folder).
+    (an invalid redaction pattern or note in the user's knowledge folder). Whatever was
+    opened is closed again when it raises.
     """
-    Redactor(settings.redact_patterns)  # an invalid pattern is a ConfigError before any work
-    embedder = open_embedder(settings)
-    opened = store if store is not None else open_store(settings, dim=embedder.dim)
-    try:
+    redactor = Redactor(settings.redact_patterns)
+    with ExitStack() as on_failure:
+        embedder = open_embedder(settings)
+        on_failure.callback(close_embedder, embedder)
+        opened = store if store is not None else open_store(settings, dim=embedder.dim)
+        if store is None:
+            on_failure.callback(opened.close)
         knowledge = knowledge_base(settings)
         sync = sync_knowledge(opened, embedder, knowledge)
-    except (LogLensError, KeyboardInterrupt):
-        if store is None:
-            opened.close()
-        raise
-    return RetrievalContext(embedder, opened, knowledge, sync, Redactor(settings.redact_patterns))
+        on_failure.pop_all()
+    return RetrievalContext(embedder, opened, knowledge, sync, redactor)
 
 
 # --- knowledge -----------------------------------------------------------------------------
