@@ -19,6 +19,11 @@ Grouping by (category, component) splits some incidents that an engineer sees as
 
 Merged groups keep the lines, counts and severity of what they absorbed, so evidence
 shows both the cause and its consequences.
+
+Dependency findings get two more treatments: when the upstream has a finding of its
+own (Postgres' disk is full), the callers' failing calls become each caller's
+dependency finding (`rehome_dependencies`); when it has none, the finding cites the
+upstream's own rare lines from just before the first failure (`upstream_context`).
 """
 
 from __future__ import annotations
