@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -12,13 +14,14 @@ import pytest
 
 from loglens.analysis import parallel
 from loglens.analysis.analyze import analyze
-from loglens.analysis.pipeline import Progress
+from loglens.analysis.pipeline import Progress, WindowCounters
 from loglens.config import Settings
-from loglens.errors import MalformedInputError
+from loglens.errors import LogLensError, MalformedInputError, SourceError
 from loglens.evaluation.golden import AnalyzeCase, load_dataset
-from loglens.model import Report
+from loglens.model import ReadStats, Report
+from loglens.patterns.patternset import PatternSet
 from loglens.sources.demo import write_jsonl
-from loglens.sources.files import FileSource
+from loglens.sources.files import FileSource, StreamShare
 
 GOLDEN = Path(__file__).resolve().parent.parent / "eval" / "golden"
 
@@ -171,3 +174,45 @@ def test_small_single_stream_and_unsplittable_inputs_stay_in_one_process(
 def test_auto_worker_count_is_bounded() -> None:
     assert 1 <= parallel.worker_count(Settings()) <= parallel.MAX_AUTO_WORKERS
     assert parallel.worker_count(Settings(analyze_workers=3)) == 3
+
+
+def _empty_result() -> parallel.ShareResult:
+    return parallel.ShareResult(PatternSet(), {}, [], WindowCounters(), {}, ReadStats(), {}, [])
+
+
+def _killed_in_share_1(share: StreamShare, progress: object) -> parallel.ShareResult:
+    if share.index == 1:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _empty_result()
+
+
+def _bug_in_share_1(share: StreamShare, progress: object) -> parallel.ShareResult:
+    if share.index == 1:
+        raise ValueError("a bug")
+    return _empty_result()
+
+
+def _source_error_in_share_1(share: StreamShare, progress: object) -> parallel.ShareResult:
+    if share.index == 1:
+        raise SourceError("cannot read x.jsonl", hint="is it complete?")
+    return _empty_result()
+
+
+_SHARES = [StreamShare(0, 2), StreamShare(1, 2)]
+
+
+def test_a_killed_worker_is_reported_with_what_to_do() -> None:
+    with pytest.raises(LogLensError, match="exited with code") as raised:
+        parallel.run_shares(_killed_in_share_1, _SHARES, None)
+    assert raised.value.hint is not None and "LOGLENS_ANALYZE_WORKERS=1" in raised.value.hint
+
+
+def test_a_bug_in_a_worker_surfaces_with_its_traceback() -> None:
+    with pytest.raises(RuntimeError, match="ValueError: a bug"):
+        parallel.run_shares(_bug_in_share_1, _SHARES, None)
+
+
+def test_a_workers_loglens_error_is_raised_again_as_itself() -> None:
+    with pytest.raises(SourceError) as raised:
+        parallel.run_shares(_source_error_in_share_1, _SHARES, None)
+    assert (raised.value.message, raised.value.hint) == ("cannot read x.jsonl", "is it complete?")

@@ -336,12 +336,12 @@ def _receive(
         if progress is not None:
             progress()
         if not process.is_alive() and not receiver.poll():
-            return ShareError("crash", f"worker process exited with code {process.exitcode}")
+            return ShareError("died", f"a worker process exited with code {process.exitcode}")
     try:
         outcome: ShareResult | ShareError = receiver.recv()
     except EOFError:
         process.join()
-        return ShareError("crash", f"worker process exited with code {process.exitcode}")
+        return ShareError("died", f"a worker process exited with code {process.exitcode}")
     return outcome
 
 
@@ -354,6 +354,12 @@ def _results_or_raise(
     crashes = [error for error in errors if error.kind == "crash"]
     if crashes:
         raise RuntimeError(f"an analysis worker failed:\n{crashes[0].message}")
+    died = [error for error in errors if error.kind == "died"]
+    if died:
+        raise LogLensError(
+            f"{died[0].message} (killed, perhaps for lack of memory)",
+            hint="set LOGLENS_ANALYZE_WORKERS=1 to analyse in one process",
+        )
     malformed = [error for error in errors if error.kind == "MalformedInputError"]
     if malformed:
         order = {path: index for index, path in enumerate(paths)}
