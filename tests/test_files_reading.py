@@ -122,6 +122,8 @@ def test_shares_split_the_records_by_stream_and_together_read_them_all(tmp_path:
     records = _stream_records(500)
     lines = [orjson.dumps(r) for r in records]
     lines.insert(100, b"not json at all")
+    bad_utf8 = b'{"ts":"2026-11-20T10:00:00.5Z","labels":{"namespace":"web","container":"api"},'
+    lines.insert(150, bad_utf8 + b'"line":"caf\xe9"}')
     lines.insert(200, b'{"ts": "2026-11-20T10:00:00Z", "labels": {"n": 1}, "line": "bad labels"}')
     path = tmp_path / "streams.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n")
@@ -135,6 +137,7 @@ def test_shares_split_the_records_by_stream_and_together_read_them_all(tmp_path:
         keys = {(r.labels.get("namespace"), r.labels.get("container")) for r in parts[-1]}
         if index == 2:
             assert ("web", "api") in keys
+            assert "caf\ufffd" in [r.line for r in parts[-1]]
         else:
             assert ("web", "api") not in keys
         # Unreadable records belong to worker 0 alone.

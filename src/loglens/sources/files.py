@@ -294,7 +294,10 @@ class _ShareFilter:
         try:
             record = orjson.loads(raw)
         except orjson.JSONDecodeError:
-            return self.share.index == 0
+            try:  # as the reader does: bad UTF-8 is replaced, not a reason to drop the record
+                record = orjson.loads(raw.decode("utf-8", "replace"))
+            except orjson.JSONDecodeError:
+                return self.share.index == 0
         if not isinstance(record, dict):
             return self.share.index == 0
         labels = record.get("labels")
