@@ -294,3 +294,19 @@ def test_open_embedder_builds_the_openai_client_from_settings() -> None:
     embedder = open_embedder(settings)
     assert isinstance(embedder, CachedEmbedder)
     assert embedder.name == "openai:nomic"
+
+
+@pytest.mark.contract
+def test_contract_llama_cpp_embeddings_send_the_api_key_as_bearer() -> None:
+    server = RecordedServer(recorded("llama_cpp_pooled_mean.json"))
+    embedder = OpenAIEmbedder(
+        "http://embed.test:8080",
+        model="tiny",
+        api_key="s3cret",
+        transport=httpx.MockTransport(server),
+    )
+    embedder.embed(["disk full"])
+    assert server.requests[0].headers["authorization"] == "Bearer s3cret"
+    plain = RecordedServer(recorded("llama_cpp_pooled_mean.json"))
+    client(plain).embed(["disk full"])
+    assert "authorization" not in plain.requests[0].headers

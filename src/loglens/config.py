@@ -131,6 +131,8 @@ class Settings(BaseSettings):
     # local: all-MiniLM-L6-v2 in-process; openai: /v1/embeddings at embed_url.
     embed_backend: Literal["local", "openai"] = "local"
     embed_url: str | None = None
+    # Bearer token for the embeddings server (when it sits behind an authenticating proxy).
+    embed_api_key: SecretStr | None = None
     embed_model: str = "all-MiniLM-L6-v2"
     # Extra runbook notes (Markdown) indexed as knowledge beside the package's own.
     knowledge_dir: Path | None = None

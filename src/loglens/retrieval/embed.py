@@ -88,6 +88,7 @@ def open_embedder(settings: Settings) -> Embedder:
             model=settings.embed_model,
             timeout_s=settings.llm_timeout_s,
             max_attempts=settings.llm_max_attempts,
+            api_key=settings.embed_api_key.get_secret_value() if settings.embed_api_key else None,
         )
     else:
         backend = LocalEmbedder(settings.embed_model)
@@ -212,13 +213,15 @@ class OpenAIEmbedder:
         timeout_s: float = 60.0,
         max_attempts: int = 3,
         backoff_s: float = 0.5,
+        api_key: str | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._url = base_url.rstrip("/") + "/v1/embeddings"
         self._model = model
         self._max_attempts = max(1, max_attempts)
         self._backoff_s = backoff_s
-        self._client = httpx.Client(timeout=timeout_s, transport=transport)
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else None
+        self._client = httpx.Client(timeout=timeout_s, transport=transport, headers=headers)
         self._dim: int | None = None
         self.name = f"openai:{model}"
 
