@@ -190,9 +190,15 @@ class RelatedItem(_Out):
     kind: Literal["knowledge", "incident", "pattern", "signature_hint"]
     id: str
     title: str = ""
-    score: float = Field(default=0.0, description="similarity or fused rank score, higher is closer")
-    text: str = Field(default="", description="the retrieved text (a chunk, a root cause), redacted")
-    source: str | None = Field(default=None, description="file, signature id or report it came from")
+    score: float = Field(
+        default=0.0, description="similarity or fused rank score, higher is closer"
+    )
+    text: str = Field(
+        default="", description="the retrieved text (a chunk, a root cause), redacted"
+    )
+    source: str | None = Field(
+        default=None, description="file, signature id or report it came from"
+    )
     seen: str | None = Field(default=None, description="when an incident or pattern was last seen")
 
 
@@ -257,7 +263,9 @@ class LlmInfo(_Out):
     tokens_generated: int = 0
     tokens_per_s: float | None = None
     latency_ms: float | None = Field(default=None, description="wall time of the LLM step")
-    answers: int = Field(default=0, description="extraction answers the model gave, repairs included")
+    answers: int = Field(
+        default=0, description="extraction answers the model gave, repairs included"
+    )
     answers_valid: int = Field(default=0, description="answers that passed schema validation")
 
 
