@@ -103,9 +103,38 @@ def test_knowledge_is_indexed_once_per_content(
     again = open_retrieval(with_notes)
     try:
         assert again.sync.up_to_date
-        assert again.store.count("knowledge") == chunks + 1 + 2  # two manifests
+        assert again.store.count("knowledge") == chunks + 1 + 1  # + the note, one manifest
     finally:
         again.close()
+
+
+def test_chunks_of_edited_and_removed_notes_are_deleted_from_the_store(
+    retrieval_settings: Settings, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "nas.md").write_text(NOTE)
+    with_notes = retrieval_settings.model_copy(update={"knowledge_dir": notes})
+    open_retrieval(with_notes).close()
+    edited = NOTE.replace("check dmesg on the NAS.", "reboot the NAS head, then remount.")
+    assert edited != NOTE
+    (notes / "nas.md").write_text(edited)
+    context = open_retrieval(with_notes)
+    try:
+        assert (context.sync.indexed, context.sync.removed) == (1, 2)  # old chunk + manifest
+        note_ids = [c.id for c in context.knowledge.chunks if c.doc_id == "runbook:team-nas"]
+        stored = set(context.store.ids("knowledge"))
+        assert note_ids and set(note_ids) <= stored
+        assert stored == {c.id for c in context.knowledge.chunks} | {context.knowledge.manifest_id}
+    finally:
+        context.close()
+    (notes / "nas.md").unlink()
+    context = open_retrieval(with_notes)
+    try:
+        assert context.sync.removed == 2 and context.sync.indexed == 0
+        assert not set(note_ids) & set(context.store.ids("knowledge"))
+    finally:
+        context.close()
 
 
 def test_index_records_patterns_and_incidents_idempotently(retrieval_settings: Settings) -> None:

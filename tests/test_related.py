@@ -80,9 +80,11 @@ def test_seen_before_prefers_the_fingerprint_then_similarity() -> None:
     same = hit("a", 0.5, fingerprint="f-1", ts_ns=NOW_NS - 2 * DAY_NS)
     similar = hit("b", SEEN_BEFORE_SIMILARITY, fingerprint="f-2", ts_ns=NOW_NS - DAY_NS)
     far = hit("c", SEEN_BEFORE_SIMILARITY - 0.01, fingerprint="f-3", ts_ns=NOW_NS)
-    assert seen_before(finding, [similar, same, far]) == format_ts(NOW_NS - 2 * DAY_NS)[:10]
-    assert seen_before(finding, [far, similar]) == format_ts(NOW_NS - DAY_NS)[:10]
-    assert seen_before(finding, [far]) is None
+    looked_up = hit("d", 1.0, fingerprint="f-1", ts_ns=NOW_NS - 3 * DAY_NS)
+    assert seen_before(finding, [], [similar, same, far]) == format_ts(NOW_NS - 2 * DAY_NS)[:10]
+    assert seen_before(finding, [looked_up], [similar, far]) == format_ts(NOW_NS - 3 * DAY_NS)[:10]
+    assert seen_before(finding, [], [far, similar]) == format_ts(NOW_NS - DAY_NS)[:10]
+    assert seen_before(finding, [], [far]) is None
 
 
 def test_recent_incidents_rank_above_equally_similar_old_ones() -> None:

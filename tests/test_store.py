@@ -16,7 +16,7 @@ import pytest
 from loglens.errors import InputError, StoreUnavailableError
 from loglens.retrieval.embed import LocalEmbedder
 from loglens.retrieval.fusion import reciprocal_rank_fusion
-from loglens.retrieval.lance_store import LanceStore, where_clause
+from loglens.retrieval.lance_store import LanceStore, _schema, records_table, where_clause
 from loglens.retrieval.qdrant_store import QdrantStore, document_sparse, point_id, query_sparse
 from loglens.retrieval.store import Hit, SearchFilter, VectorRecord, VectorStore
 
@@ -164,6 +164,66 @@ def test_get_returns_records_in_the_order_asked_and_skips_unknown_ids(
     assert [hit.id for hit in hits] == ["p4", "p0", "p4"]
     assert hits[0].text == "pattern number 4"
     assert hits[0].payload["namespace"] == "infra"
+
+
+def test_delete_removes_records_by_id_and_ids_lists_what_is_left(
+    make_store: StoreFactory,
+) -> None:
+    store = make_store(DIM)
+    store.upsert("knowledge", [record(i) for i in range(6)])
+    assert sorted(store.ids("knowledge")) == [f"p{i}" for i in range(6)]
+    assert store.delete("knowledge", ["p1", "p4", "missing"]) == 3
+    assert sorted(store.ids("knowledge")) == ["p0", "p2", "p3", "p5"]
+    assert store.get("knowledge", ["p1", "p2"])[0].id == "p2"
+    nearest = store.search("knowledge", unit(4), limit=6)
+    assert "p4" not in {hit.id for hit in nearest} and len(nearest) == 4
+    assert store.delete("knowledge", []) == 0
+    assert store.ids("patterns") == [] and store.delete("patterns", ["p0"]) == 0
+
+
+def test_latest_finds_every_match_of_a_fingerprint_newest_first(
+    make_store: StoreFactory,
+) -> None:
+    store = make_store(DIM)
+    # 40 look-alikes (same vector as the query) and 3 of the fingerprint far from it.
+    decoys = [
+        VectorRecord(f"d{i}", unit(0), "decoy", {"fingerprint": f"other-{i}", "ts_ns": T0 + i})
+        for i in range(40)
+    ]
+    same = [
+        VectorRecord(f"s{i}", -unit(0), "same", {"fingerprint": "f-1", "ts_ns": T0 + i * SECOND})
+        for i in range(3)
+    ]
+    store.upsert("incidents", [*decoys, *same])
+    nearest = store.search("incidents", unit(0), limit=20)
+    assert not any(hit.payload.get("fingerprint") == "f-1" for hit in nearest)
+    hits = store.latest("incidents", SearchFilter(fingerprint="f-1"), limit=2)
+    assert [hit.id for hit in hits] == ["s2", "s1"]
+    assert hits[0].payload["fingerprint"] == "f-1" and hits[0].text == "same"
+    before = SearchFilter(fingerprint="f-1", until_ns=T0 + SECOND // 2)  # Qdrant: ~0.3 µs
+    assert [hit.id for hit in store.latest("incidents", before)] == ["s0"]
+    assert store.latest("incidents", SearchFilter(fingerprint="f-9")) == []
+    assert store.latest("patterns", SearchFilter(fingerprint="f-1")) == []
+
+
+def test_lancedb_table_without_a_fingerprint_column_gets_one(tmp_path: Path) -> None:
+    import lancedb
+    import pyarrow as pa
+
+    older = pa.schema([f for f in _schema(DIM) if f.name != "fingerprint"])
+    db = lancedb.connect(tmp_path / "v")
+    # Written when the fingerprint was one of the `extra` fields.
+    old_row = records_table([record(1)], DIM).drop_columns(["fingerprint"])
+    extra = old_row.schema.get_field_index("extra")
+    old_row = old_row.set_column(extra, "extra", pa.array(['{"fingerprint":"f-old"}']))
+    db.create_table("incidents", data=old_row, schema=older)
+    store = LanceStore(tmp_path / "v", dim=DIM)
+    store.upsert("incidents", [record(2, fingerprint="f-new")])
+    assert store.count("incidents") == 2
+    # The older row keeps its fingerprint in `extra`; new rows can be found by it.
+    assert store.get("incidents", ["p1"])[0].payload["fingerprint"] == "f-old"
+    found = store.latest("incidents", SearchFilter(fingerprint="f-new"))
+    assert [hit.id for hit in found] == ["p2"]
 
 
 def test_payload_round_trips_with_extra_fields(make_store: StoreFactory) -> None:

@@ -189,8 +189,8 @@ def print_figures(figures: IndexFigures, *, json_output: bool) -> None:
         "knowledge",
         f"{figures.documents:,} documents, {figures.chunks:,} chunks "
         f"({figures.tokens_mean:.0f} tokens mean, {figures.tokens_max} max), "
-        f"{figures.knowledge_indexed:,} indexed now, {figures.duplicates_skipped:,} "
-        "duplicates skipped",
+        f"{figures.knowledge_indexed:,} indexed now, {figures.knowledge_removed:,} stale "
+        f"removed, {figures.duplicates_skipped:,} duplicates skipped",
     )
     table.add_row("time", f"{figures.seconds:.2f} s")
     Console().print(table)

@@ -2,7 +2,8 @@
 
 * Knowledge (`KnowledgeBase`): indexed lazily whenever a retrieval context opens and the
   store lacks the manifest record of the current content hash. Chunks the store already
-  holds (same id = same source and text) are not embedded again.
+  holds (same id = same source and text) are not embedded again; chunks it holds that the
+  knowledge no longer has (an edited or removed note) are deleted.
 * Patterns: one record per pattern id (template embedding, namespace, component, category,
   first/last seen, count of its latest window); a pattern seen again updates its record.
 * Incidents: one record per finding and window (id = fingerprint + window), with root cause,
@@ -67,6 +68,7 @@ class IndexFigures(BaseModel):
     tokens_max: int = 0
     duplicates_skipped: int = 0
     knowledge_indexed: int = 0
+    knowledge_removed: int = 0
     patterns: int = 0
     incidents: int = 0
     seconds: float = 0.0
@@ -79,6 +81,7 @@ class KnowledgeSync:
     indexed: int
     already_stored: int
     up_to_date: bool
+    removed: int = 0
 
 
 @dataclass(slots=True)
@@ -133,13 +136,16 @@ def open_retrieval(settings: Settings, *, store: VectorStore | None = None) -> R
 def sync_knowledge(
     store: VectorStore, embedder: Embedder, knowledge: KnowledgeBase, *, force: bool = False
 ) -> KnowledgeSync:
-    """Index the chunks the store lacks, then mark this content as indexed (the manifest).
+    """Index the chunks the store lacks, remove those it holds that the knowledge no longer
+    has (edited or removed notes), then mark this content as indexed (the manifest).
 
     Skipped entirely when the manifest of this content hash is present and not `force`.
     """
     if not force and store.get("knowledge", [knowledge.manifest_id]):
         return KnowledgeSync(indexed=0, already_stored=len(knowledge.chunks), up_to_date=True)
-    stored = {hit.id for hit in store.get("knowledge", [c.id for c in knowledge.chunks])}
+    current = {chunk.id for chunk in knowledge.chunks}
+    in_store = set(store.ids("knowledge"))
+    stored = in_store & current
     missing = [chunk for chunk in knowledge.chunks if chunk.id not in stored]
     if missing:
         vectors = embedder.embed([chunk.text for chunk in missing])
@@ -158,8 +164,14 @@ def sync_knowledge(
             }
             records.append(VectorRecord(chunk.id, vector, chunk.text, payload))
         store.upsert("knowledge", records)
+    # Chunks of edited or removed notes, and older manifests: removed once the new content is
+    # in, so a sync cut short leaves the old knowledge searchable, never a gap.
+    stale = sorted(in_store - current)
+    store.delete("knowledge", stale)
     store.upsert("knowledge", [_manifest_record(knowledge, embedder.dim)])
-    return KnowledgeSync(indexed=len(missing), already_stored=len(stored), up_to_date=False)
+    return KnowledgeSync(
+        indexed=len(missing), already_stored=len(stored), up_to_date=False, removed=len(stale)
+    )
 
 
 def _manifest_record(knowledge: KnowledgeBase, dim: int) -> VectorRecord:
@@ -384,6 +396,7 @@ def figures_for(
         tokens_max=chunks.tokens_max,
         duplicates_skipped=chunks.duplicates_skipped + context.sync.already_stored,
         knowledge_indexed=context.sync.indexed,
+        knowledge_removed=context.sync.removed,
         patterns=patterns,
         incidents=incidents,
         seconds=round(seconds, 3),

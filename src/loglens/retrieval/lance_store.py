@@ -270,6 +270,36 @@ class LanceStore:
                 found.update((row["id"], _hit(row, 1.0)) for row in rows)
         return [found[i] for i in ids if i in found]
 
+    def latest(self, collection: Collection, filter: SearchFilter, *, limit: int = 10) -> list[Hit]:
+        table = self._table(collection)
+        where = where_clause(filter)
+        if table is None or limit <= 0 or where is None:
+            return []
+        with self._guard(f"reading {collection}"):
+            # Only id and time of every match, then the newest rows in full.
+            rows = table.search().where(where).select(["id", TIME_FIELD]).limit(None).to_arrow()
+        newest = sorted(rows.to_pylist(), key=lambda row: -(row[TIME_FIELD] or 0))[:limit]
+        return self.get(collection, [row["id"] for row in newest])
+
+    def ids(self, collection: Collection) -> list[str]:
+        table = self._table(collection)
+        if table is None:
+            return []
+        with self._guard(f"reading {collection}"):
+            rows = table.search().select(["id"]).limit(None).to_arrow()
+        return [str(value) for value in rows.column("id").to_pylist()]
+
+    def delete(self, collection: Collection, ids: Sequence[str]) -> int:
+        table = self._table(collection)
+        if table is None or not ids:
+            return 0
+        unique = list(dict.fromkeys(ids))
+        with self._guard(f"deleting from {collection}"):
+            for start in range(0, len(unique), _GET_CHUNK):
+                chunk = unique[start : start + _GET_CHUNK]
+                table.delete(f"id IN ({', '.join(sql_string(i) for i in chunk)})")
+        return len(unique)
+
     def count(self, collection: Collection) -> int:
         table = self._table(collection)
         if table is None:
@@ -393,6 +423,7 @@ class LanceStore:
             if (self.path / f"{collection}.lance").exists():
                 table = self._db.open_table(collection)
                 self._check_dimension(collection, table)
+                self._add_missing_columns(table)
             elif create:
                 table = self._db.create_table(collection, schema=_schema(self.dim))
             else:
@@ -409,6 +440,15 @@ class LanceStore:
                 hint="use the embedder the store was built with, or delete the directory "
                 "and run `loglens index` again",
             )
+
+    @staticmethod
+    def _add_missing_columns(table: Table) -> None:
+        """Payload columns added since the table was written (`fingerprint`), as nulls: the
+        rows written before keep such values in `extra` only."""
+        present = set(table.schema.names)
+        missing = [name for name in TEXT_FIELDS if name not in present]
+        if missing:
+            table.add_columns({name: "CAST(NULL AS STRING)" for name in missing})
 
     @contextmanager
     def _guard(self, action: str) -> Iterator[None]:

@@ -12,9 +12,10 @@ vectors per point:
 
 Point ids are uuid5 of the record's string id (kept in the payload as `_id`, the text as
 `_text`); upserting the same id replaces the point. On a server, payload indexes (keyword
-for namespace, component, category, title, source, kind; integer for `ts_ns`) make filters
-cheap. Filters are `models.Filter` conditions; time bounds pass through Qdrant's float
-ranges, so they are exact to about 0.3 µs at today's nanosecond timestamps.
+for namespace, component, category, title, source, kind, fingerprint; integer for `ts_ns`,
+which also orders `latest`) make filters cheap. Filters are `models.Filter` conditions;
+time bounds pass through Qdrant's float ranges, so they are exact to about 0.3 µs at
+today's nanosecond timestamps.
 
 Hybrid search asks for both rankings in one request (`query_batch_points`) and fuses them on
 the client with the same reciprocal rank fusion as the LanceDB backend.
@@ -59,8 +60,9 @@ ID_KEY: Final = "_id"
 TEXT_KEY: Final = "_text"
 # Seconds per request to a Qdrant server.
 TIMEOUT_S: Final = 10
-# Points per upsert request.
+# Points per upsert request, and per page when listing ids.
 UPSERT_BATCH: Final = 256
+SCROLL_PAGE: Final = 1_000
 # BM25 term-frequency saturation and length normalisation; the average length is fixed
 # (templates and runbook chunks are short) so a document's weights never change later.
 BM25_K1: Final = 1.2
@@ -274,6 +276,47 @@ class QdrantStore:
             )
         found = {hit.id: hit for hit in (_hit(p.payload, 1.0) for p in points)}
         return [found[i] for i in ids if i in found]
+
+    def latest(self, collection: Collection, filter: SearchFilter, *, limit: int = 10) -> list[Hit]:
+        from qdrant_client import models
+
+        name = self._collection(collection)
+        condition = qdrant_filter(filter)
+        if name is None or limit <= 0 or condition is None:
+            return []
+        newest_first = models.OrderBy(key=TIME_FIELD, direction=models.Direction.DESC)
+        with self._guard(f"reading {collection}"):
+            points, _ = self.client.scroll(
+                name, scroll_filter=condition, limit=limit, order_by=newest_first
+            )
+        return [_hit(point.payload, 1.0) for point in points]
+
+    def ids(self, collection: Collection) -> list[str]:
+        name = self._collection(collection)
+        if name is None:
+            return []
+        found: list[str] = []
+        offset: Any = None
+        with self._guard(f"reading {collection}"):
+            while True:
+                points, offset = self.client.scroll(
+                    name, limit=SCROLL_PAGE, offset=offset, with_payload=[ID_KEY]
+                )
+                found += [str((point.payload or {}).get(ID_KEY, "")) for point in points]
+                if offset is None:
+                    return found
+
+    def delete(self, collection: Collection, ids: Sequence[str]) -> int:
+        from qdrant_client import models
+
+        name = self._collection(collection)
+        if name is None or not ids:
+            return 0
+        unique = list(dict.fromkeys(ids))
+        selector = models.PointIdsList(points=[point_id(i) for i in unique])
+        with self._guard(f"deleting from {collection}"):
+            self.client.delete(name, points_selector=selector, wait=True)
+        return len(unique)
 
     def count(self, collection: Collection) -> int:
         name = self._collection(collection)

@@ -6,9 +6,9 @@ For each of the top `TOP_FINDINGS` findings one query text (title, component, te
 * knowledge: hybrid search (vector + BM25) over signature and runbook chunks, best chunk
   per document, at most `settings.retrieval_top_k`;
 * incidents: vector search over earlier windows of the same component (then namespace),
-  ranked by similarity and recency together; "seen before?" is an earlier incident with the
-  same fingerprint, else one at least `SEEN_BEFORE_SIMILARITY` similar, and adds the signal
-  `seen_before:<date>`;
+  ranked by similarity and recency together; "seen before?" is the latest earlier incident
+  with the same fingerprint (an exact lookup in the store, `VectorStore.latest`), else one
+  at least `SEEN_BEFORE_SIMILARITY` similar, and adds the signal `seen_before:<date>`;
 * patterns: templates from earlier windows that resemble the finding's (not its own);
 * a finding without a matched signature gets the nearest catalog signature as a
   `signature_hint`, scored by cosine similarity.
@@ -33,6 +33,7 @@ from loglens.errors import LogLensError
 from loglens.model import Finding, RelatedItem, Report, RetrievalInfo, format_ts
 from loglens.retrieval.fusion import RRF_K
 from loglens.retrieval.indexer import (
+    MANIFEST_KIND,
     RetrievalContext,
     finding_text,
     incident_findings,
@@ -165,9 +166,10 @@ class _Relater:
                 return item.model_copy(update={"kind": "signature_hint"})
         return None
 
-    def current(self, hits: Sequence[Hit]) -> list[Hit]:
-        """Hits of the knowledge as it is now (not stale chunks of edited notes, no manifest)."""
-        return [hit for hit in hits if self.context.knowledge.chunk(hit.id) is not None]
+    @staticmethod
+    def current(hits: Sequence[Hit]) -> list[Hit]:
+        """Knowledge hits without the manifest record (stale chunks are deleted by the sync)."""
+        return [hit for hit in hits if hit.payload.get("kind") != MANIFEST_KIND]
 
     # --- incidents -----------------------------------------------------------------------
 
@@ -176,14 +178,23 @@ class _Relater:
         start_ns, end_ns = window_bounds(self.report)
         own = incident_id(finding.fingerprint, start_ns, end_ns)
         until = start_ns - 1 if start_ns > 0 else None
-        hits = [h for h in self._incident_hits(finding, vector, until) if h.id != own]
-        seen = seen_before(finding, hits)
+        exact = self._same_fingerprint(finding, until, own)
+        similar = [h for h in self._incident_hits(finding, vector, until) if h.id != own]
+        seen = seen_before(finding, exact, similar)
+        hits = exact + [hit for hit in similar if hit.id not in {h.id for h in exact}]
         ranked = sorted(
             latest_per_fingerprint(hits),
             key=lambda hit: -combined_score(hit, end_ns),
         )
         items = [incident_item(hit, combined_score(hit, end_ns)) for hit in ranked]
         return items[: self.top_k], seen
+
+    def _same_fingerprint(self, finding: Finding, until: int | None, own: str) -> list[Hit]:
+        """The latest earlier incident with the finding's fingerprint (an exact lookup, not
+        among the nearest vectors; score 1.0: the same problem)."""
+        flt = SearchFilter(fingerprint=finding.fingerprint, until_ns=until)
+        hits = self.context.store.latest("incidents", flt, limit=2)
+        return [hit for hit in hits if hit.id != own][:1]
 
     def _incident_hits(self, finding: Finding, vector: Vector, until: int | None) -> list[Hit]:
         store = self.context.store
@@ -242,10 +253,12 @@ def combined_score(hit: Hit, now_ns: int) -> float:
     return (1 - RECENCY_WEIGHT) * hit.score + RECENCY_WEIGHT * recency(_ts(hit), now_ns)
 
 
-def seen_before(finding: Finding, hits: Sequence[Hit]) -> str | None:
-    """Date (YYYY-MM-DD) this problem was last seen: same fingerprint first, similar second."""
-    same = [h for h in hits if h.payload.get("fingerprint") == finding.fingerprint]
-    similar = [h for h in hits if h.score >= SEEN_BEFORE_SIMILARITY]
+def seen_before(finding: Finding, exact: Sequence[Hit], nearest: Sequence[Hit]) -> str | None:
+    """Date (YYYY-MM-DD) this problem was last seen: the latest incident with the same
+    fingerprint (`exact`, looked up by fingerprint; among `nearest` too, for incidents stored
+    before the fingerprint was a column), else a nearest one that is similar enough."""
+    same = [*exact, *(h for h in nearest if h.payload.get("fingerprint") == finding.fingerprint)]
+    similar = [h for h in nearest if h.score >= SEEN_BEFORE_SIMILARITY]
     for group in (same, similar):
         if group:
             return format_ts(max(_ts(h) for h in group))[:10]

@@ -8,7 +8,8 @@ runbook chunks), `patterns` (templates with where and when they were seen) and `
   (`loglens.retrieval.lance_store`);
 * `qdrant`: a Qdrant server at `settings.qdrant_url` (`loglens.retrieval.qdrant_store`).
 
-Upserts are idempotent by `VectorRecord.id`. `search` with `text` is hybrid: the vector half
+Upserts are idempotent by `VectorRecord.id`; `delete` removes records by id and `latest`
+finds records by exact payload values (an incident's fingerprint), most recent first. `search` with `text` is hybrid: the vector half
 and a lexical half fused by reciprocal rank fusion. Any failure of the store itself (missing
 extra, locked or corrupt dataset, unreachable server) raises `StoreUnavailableError`, which
 callers turn into "continue without retrieval".
@@ -31,7 +32,15 @@ COLLECTIONS: Final[tuple[Collection, ...]] = get_args(Collection)
 
 # Payload keys every backend stores as their own typed columns / indexed fields; any other
 # payload key travels in a JSON `extra` and comes back unchanged.
-TEXT_FIELDS: Final = ("namespace", "component", "category", "title", "source", "kind")
+TEXT_FIELDS: Final = (
+    "namespace",
+    "component",
+    "category",
+    "title",
+    "source",
+    "kind",
+    "fingerprint",
+)
 TIME_FIELD: Final = "ts_ns"
 STORE_HINT: Final = "retrieval is skipped until the store is repaired; `loglens index` rebuilds it"
 
@@ -53,6 +62,7 @@ class SearchFilter:
     namespace: str | None = None
     component: str | None = None
     category: str | None = None
+    fingerprint: str | None = None
     since_ns: int | None = None
     until_ns: int | None = None
 
@@ -62,6 +72,7 @@ class SearchFilter:
             "namespace": self.namespace,
             "component": self.component,
             "category": self.category,
+            "fingerprint": self.fingerprint,
         }
         return {key: value for key, value in pairs.items() if value is not None}
 
@@ -81,7 +92,8 @@ class Hit:
 
 
 class VectorStore(Protocol):
-    """A small vector store: upsert, search (vector or hybrid), get, count."""
+    """A small vector store: upsert, search (vector or hybrid), get, latest, ids, delete,
+    count."""
 
     @property
     def name(self) -> str:
@@ -106,6 +118,18 @@ class VectorStore(Protocol):
 
     def get(self, collection: Collection, ids: Sequence[str]) -> list[Hit]:
         """Records by id (score 1.0), in the order asked; unknown ids are left out."""
+        ...
+
+    def latest(self, collection: Collection, filter: SearchFilter, *, limit: int = 10) -> list[Hit]:
+        """Records matching `filter` exactly (no vector), most recent `ts_ns` first (score 1.0)."""
+        ...
+
+    def ids(self, collection: Collection) -> list[str]:
+        """Every record id of a collection (for small ones: the knowledge)."""
+        ...
+
+    def delete(self, collection: Collection, ids: Sequence[str]) -> int:
+        """Remove records by id (unknown ids are ignored); returns how many were asked."""
         ...
 
     def count(self, collection: Collection) -> int:
