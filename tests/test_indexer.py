@@ -24,6 +24,7 @@ from loglens.retrieval.indexer import (
     index_source,
     open_retrieval,
 )
+from loglens.retrieval.qdrant_store import QdrantStore
 from loglens.sources.loki import loki_source_from_settings
 from loglens.sources.memory import RecordsSource
 from loglens.sources.window import TimeWindow
@@ -108,18 +109,27 @@ def test_knowledge_is_indexed_once_per_content(
         again.close()
 
 
+@pytest.mark.parametrize("backend", ["lancedb", "qdrant_local_mode_not_the_server"])
 def test_chunks_of_edited_and_removed_notes_are_deleted_from_the_store(
-    retrieval_settings: Settings, tmp_path: Path
+    retrieval_settings: Settings, tmp_path: Path, backend: str
 ) -> None:
     notes = tmp_path / "notes"
     notes.mkdir()
     (notes / "nas.md").write_text(NOTE)
     with_notes = retrieval_settings.model_copy(update={"knowledge_dir": notes})
-    open_retrieval(with_notes).close()
+
+    def opened() -> RetrievalContext:
+        if backend == "lancedb":
+            return open_retrieval(with_notes)
+        return open_retrieval(
+            with_notes, store=QdrantStore.in_local_mode(str(tmp_path / "qdrant"), dim=384)
+        )
+
+    opened().close()
     edited = NOTE.replace("check dmesg on the NAS.", "reboot the NAS head, then remount.")
     assert edited != NOTE
     (notes / "nas.md").write_text(edited)
-    context = open_retrieval(with_notes)
+    context = opened()
     try:
         assert (context.sync.indexed, context.sync.removed) == (1, 2)  # old chunk + manifest
         note_ids = [c.id for c in context.knowledge.chunks if c.doc_id == "runbook:team-nas"]
@@ -129,7 +139,7 @@ def test_chunks_of_edited_and_removed_notes_are_deleted_from_the_store(
     finally:
         context.close()
     (notes / "nas.md").unlink()
-    context = open_retrieval(with_notes)
+    context = opened()
     try:
         assert context.sync.removed == 2 and context.sync.indexed == 0
         assert not set(note_ids) & set(context.store.ids("knowledge"))

@@ -16,10 +16,11 @@ from loglens.config import Settings
 from loglens.evaluation.golden import AnalyzeCase, load_case
 from loglens.model import Finding, LogRecord, Report, format_ts
 from loglens.retrieval.embed import Embedder
-from loglens.retrieval.indexer import open_retrieval
+from loglens.retrieval.indexer import finding_text, open_retrieval, report_templates
 from loglens.retrieval.knowledge import knowledge_base
 from loglens.retrieval.qdrant_store import QdrantStore
 from loglens.retrieval.related import (
+    POOL,
     SEEN_BEFORE_SIMILARITY,
     SNIPPET_CHARS,
     attach_related,
@@ -30,7 +31,7 @@ from loglens.retrieval.related import (
     seen_before,
     snippet,
 )
-from loglens.retrieval.store import Hit
+from loglens.retrieval.store import Hit, SearchFilter, VectorRecord
 from loglens.sources.window import TimeWindow
 
 ROOT = Path(__file__).parents[1]
@@ -168,6 +169,41 @@ def test_seen_before_in_a_later_window_but_not_in_the_same_one(
     assert incidents[0].seen is not None and incidents[0].seen[:10] == first_date
     again = analyze_case(case, retrieval_settings)  # the first window once more
     assert not any(s.startswith("seen_before:") for s in top(again).signals)
+
+
+@pytest.mark.integration
+def test_seen_before_finds_the_fingerprint_beyond_the_nearest_incidents(
+    retrieval_settings: Settings,
+) -> None:
+    case = golden("crashloop")
+    first = analyze_case(case, retrieval_settings)
+    finding = top(first)
+    context = open_retrieval(retrieval_settings)
+    try:
+        store = context.store
+        own = store.latest("incidents", SearchFilter(fingerprint=finding.fingerprint))[0]
+        far, query = context.embedder.embed(
+            [
+                "certificate rotation finished for the ingress gateway",
+                finding_text(finding, report_templates(first, context.redactor)),
+            ]
+        )
+        # The first window's incident moved far away; 30 look-alikes a day later, closer.
+        store.upsert("incidents", [VectorRecord(own.id, far, own.text, own.payload)])
+        decoys = [
+            VectorRecord(
+                f"decoy-{i}",
+                query,
+                f"decoy {i}",
+                own.payload | {"fingerprint": f"other-{i}", "ts_ns": own.payload["ts_ns"] + DAY_NS},
+            )
+            for i in range(POOL + 10)
+        ]
+        store.upsert("incidents", decoys)
+    finally:
+        context.close()
+    later = analyze_case(case, retrieval_settings, shift_ns=3 * DAY_NS)
+    assert f"seen_before:{format_ts(own.payload['ts_ns'])[:10]}" in top(later).signals
 
 
 @pytest.mark.integration

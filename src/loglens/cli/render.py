@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from loglens.model import Diff, LlmInfo, Report, SourceInfo
+from loglens.model import Diff, LlmInfo, RelatedItem, Report, RetrievalInfo, SourceInfo
 
 SEVERITY_STYLE = {
     "critical": "bold white on red",
@@ -15,6 +17,8 @@ SEVERITY_STYLE = {
     "warn": "yellow",
     "info": "green",
 }
+# Related items of one kind shown under a finding (the JSON report has all of them).
+RELATED_PER_KIND = 2
 LEVEL_STYLE = {"fatal": "bold red", "error": "red", "warn": "yellow", "info": "green"}
 
 
@@ -39,7 +43,37 @@ def _stats_table(report: Report) -> Table:
     table.add_row("levels", levels or "-")
     timings = ", ".join(f"{name} {ms:,.0f} ms" for name, ms in stats.stage_ms.items())
     table.add_row("time", timings or "-")
+    if (retrieval := retrieval_line(report.retrieval)) is not None:
+        table.add_row("retrieval", retrieval)
     return table
+
+
+def retrieval_line(retrieval: RetrievalInfo) -> str | None:
+    """What retrieval used ("lancedb:… with st:all-MiniLM-L6-v2, 42 ms") or why it was
+    skipped; None when the report says nothing about it (a comparison's findings)."""
+    if not retrieval.used:
+        return retrieval.reason
+    latency = f", {retrieval.latency_ms:,.0f} ms" if retrieval.latency_ms is not None else ""
+    return f"{retrieval.store} with {retrieval.embedder}{latency}"
+
+
+def related_lines(related: Sequence[RelatedItem]) -> list[str]:
+    """A finding's related items, `RELATED_PER_KIND` of each kind, one line each:
+    "↳ incident 0.81 OOMKilled in api (file:old.log, seen 2026-11-20 10:00:00)"."""
+    shown: dict[str, int] = {}
+    lines = []
+    for item in related:
+        shown[item.kind] = shown.get(item.kind, 0) + 1
+        if shown[item.kind] > RELATED_PER_KIND:
+            continue
+        where = ", ".join(
+            part for part in (item.source, f"seen {item.seen[:19]}" if item.seen else None) if part
+        )
+        title = item.title if len(item.title) <= 80 else item.title[:79] + "…"
+        lines.append(f"↳ {item.kind} {item.score:.2f} {title}" + (f" ({where})" if where else ""))
+    if hidden := len(related) - len(lines):
+        lines.append(f"↳ … {hidden} more related (--json shows all)")
+    return lines
 
 
 def _top(counts: dict[str, int]) -> list[tuple[str, int]]:
@@ -60,6 +94,10 @@ def _findings_table(report: Report) -> Table:
             what.append(f"\n→ {finding.action}", style="cyan")
         if finding.evidence:
             what.append(f"\n  {finding.evidence[0].line[:160]}", style="dim")
+        if finding.signals:
+            what.append(f"\nsignals: {', '.join(finding.signals)}", style="magenta")
+        for line in related_lines(finding.related):
+            what.append(f"\n{line}", style="blue")
         table.add_row(
             str(finding.rank),
             Text(str(finding.severity), style=SEVERITY_STYLE.get(str(finding.severity), "")),

@@ -19,6 +19,7 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from itertools import zip_longest
 
 import orjson
 from opentelemetry.trace import Tracer
@@ -43,6 +44,7 @@ from loglens.model import (
     Category,
     Finding,
     PatternOut,
+    RelatedItem,
     Severity,
     parse_ts,
 )
@@ -62,6 +64,8 @@ NEIGHBOUR_CANDIDATES = 24
 NEIGHBOUR_MAX_GAP_NS = 15 * 60 * 1_000_000_000
 MAX_RELATED = 3
 MAX_RELATED_CHARS = 600
+# Which kind of related item goes first in each round of `interleave_by_kind`.
+RELATED_KIND_ORDER = ("knowledge", "incident", "pattern", "signature_hint")
 MAX_LABEL_VALUES = 3
 
 # Item values: what the budget keeps longest. Templates are required (cut last);
@@ -234,8 +238,20 @@ def _neighbour_items(finding: Finding, context: ReportContext) -> list[PromptIte
     return items
 
 
+def interleave_by_kind(related: Sequence[RelatedItem]) -> list[RelatedItem]:
+    """Related items ranked within their kind, then taken in turn: best knowledge, best
+    incident, best pattern, best signature hint, second knowledge, … (kinds score on
+    different scales, so scores are compared only within a kind)."""
+    by_kind: dict[str, list[RelatedItem]] = {}
+    for item in sorted(related, key=lambda item: -item.score):
+        by_kind.setdefault(item.kind, []).append(item)
+    kinds = sorted(by_kind, key=lambda kind: RELATED_KIND_ORDER.index(kind))
+    rounds = zip_longest(*(by_kind[kind] for kind in kinds))
+    return [item for round_ in rounds for item in round_ if item is not None]
+
+
 def _related_items(finding: Finding, redactor: Redactor) -> list[PromptItem]:
-    ranked = sorted(finding.related, key=lambda item: -item.score)[:MAX_RELATED]
+    ranked = interleave_by_kind(finding.related)[:MAX_RELATED]
     items = []
     for index, related in enumerate(ranked):
         content = {
