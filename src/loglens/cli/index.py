@@ -30,7 +30,7 @@ from loglens.retrieval.indexer import (
     open_retrieval,
 )
 from loglens.sources.base import LogSource
-from loglens.sources.select import SourceRequest, open_source
+from loglens.sources.select import SourceRequest, loki_source_for, open_source
 from loglens.sources.window import TimeWindow
 
 log = logging.getLogger(__name__)
@@ -124,20 +124,9 @@ def _follow(
     ticks: int | None,
     json_output: bool,
 ) -> None:
-    from loglens.sources.loki import loki_source_from_settings
 
     def open_window(window: TimeWindow) -> LogSource:
-        return loki_source_from_settings(
-            settings,
-            window=window,
-            namespace=request.namespace,
-            pod=request.pod,
-            container=request.container,
-            node=request.node,
-            selector=request.selector,
-            line_filters=request.line_filters,
-            regex_filters=request.regex_filters,
-        )
+        return loki_source_for(request, settings, window)
 
     def on_tick(tick: int, result: IndexFigures | LogLensError) -> None:
         if isinstance(result, LogLensError):

@@ -76,14 +76,20 @@ def open_source(request: SourceRequest, settings: Settings) -> OpenedSource:
             "no log files given and no Loki configured",
             hint="pass files (or - for stdin), set LOGLENS_LOKI_URL, or try `loglens demo`",
         )
-    from loglens.sources.loki import loki_source_from_settings
 
     if window is None:
         window = resolve_window(
             since="1h", from_=None, to=None, max_window=settings.max_window_delta
         )
     assert window is not None
-    loki = loki_source_from_settings(
+    return OpenedSource(loki_source_for(request, settings, window), window)
+
+
+def loki_source_for(request: SourceRequest, settings: Settings, window: TimeWindow) -> LogSource:
+    """The Loki source of `request`'s selector, matchers and line filters over `window`."""
+    from loglens.sources.loki import loki_source_from_settings
+
+    return loki_source_from_settings(
         settings,
         window=window,
         namespace=request.namespace,
@@ -95,4 +101,3 @@ def open_source(request: SourceRequest, settings: Settings) -> OpenedSource:
         line_filters=request.line_filters,
         regex_filters=request.regex_filters,
     )
-    return OpenedSource(loki, window)
