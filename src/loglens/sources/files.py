@@ -309,6 +309,25 @@ class _ShareFilter:
         return kept
 
 
+def _kept_lines(
+    share: _ShareFilter, chunk: list[bytes], numbers: Sequence[int]
+) -> tuple[list[bytes], list[int]]:
+    """The lines a share keeps, with their numbers (`_ShareFilter.keeps`, its cache inlined)."""
+    decided = share.decided.get
+    keeps = share.keeps
+    kept: list[bytes] = []
+    kept_numbers: list[int] = []
+    for raw, line_no in zip(chunk, numbers, strict=True):
+        start = raw.find(b'"labels":')
+        verdict = decided(raw[start : raw.find(b"}", start) + 1]) if start != -1 else None
+        if verdict is None:
+            verdict = keeps(raw)
+        if verdict:
+            kept.append(raw)
+            kept_numbers.append(line_no)
+    return kept, kept_numbers
+
+
 def _is_labels_object(text: bytes, labels: object) -> bool:
     """Whether `text` is exactly the JSON of `labels` (so equal bytes mean equal labels)."""
     try:
@@ -560,33 +579,13 @@ class _JsonlReader:
         self.labels_by_bytes: dict[bytes, dict[str, str]] = {}
         # `YYYY-MM-DDTHH:MM:SS.` → epoch seconds (see `_read`).
         self.seconds_by_bytes: dict[bytes, int] = {}
-        self.share = _ShareFilter(source.share) if source.share is not None else None
+        self.share_filter = _ShareFilter(source.share) if source.share is not None else None
 
     def read(self, chunk: list[bytes], first_line_no: int) -> Batch:
         numbers = range(first_line_no + 1, first_line_no + 1 + len(chunk))
-        if self.share is None:
+        if self.share_filter is None:
             return self._read(chunk, numbers)
-        return self._read(*self._share_of(chunk, numbers))
-
-    def _share_of(
-        self, chunk: list[bytes], numbers: Sequence[int]
-    ) -> tuple[list[bytes], list[int]]:
-        """The lines this reader's share keeps, with their numbers (`_ShareFilter`, inlined)."""
-        share = self.share
-        assert share is not None
-        decided = share.decided.get
-        keeps = share.keeps
-        kept: list[bytes] = []
-        kept_numbers: list[int] = []
-        for raw, line_no in zip(chunk, numbers, strict=True):
-            start = raw.find(b'"labels":')
-            verdict = decided(raw[start : raw.find(b"}", start) + 1]) if start != -1 else None
-            if verdict is None:
-                verdict = keeps(raw)
-            if verdict:
-                kept.append(raw)
-                kept_numbers.append(line_no)
-        return kept, kept_numbers
+        return self._read(*_kept_lines(self.share_filter, chunk, numbers))
 
     def _read(self, chunk: list[bytes], numbers: Sequence[int]) -> Batch:
         """Records of `chunk`, whose lines have the given numbers (for error messages).
