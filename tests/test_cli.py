@@ -210,3 +210,43 @@ def test_patterns_apply_user_overrides_from_the_config_file(tmp_path: Path) -> N
     templates = sorted(p["template"] for p in json.loads(result.stdout))
     assert len(templates) == 2
     assert "order <*> shipped" in templates
+
+
+def test_text_from_logs_and_errors_is_printed_literally_not_as_rich_markup(
+    tmp_path: Path,
+) -> None:
+    """Log text, file names and error hints may hold `[...]`: Rich must not eat or choke on it."""
+
+    def records(minute0: int, lines: list[str]) -> str:
+        return "".join(
+            json.dumps({
+                "ts": f"2026-11-20T10:{minute0 + i // 40:02d}:{i % 40:02d}Z",
+                "labels": {"namespace": "web", "container": "api"},
+                "line": line,
+            }) + "\n"
+            for i, line in enumerate(lines)
+        )  # fmt: skip
+
+    background = [f"GET /items/{i} 200" for i in range(200)]
+    errors = [f"ERROR [/] worker [bold]{i % 9}[/bold] crashed: code [red]" for i in range(60)]
+    before, after = tmp_path / "before[1].jsonl", tmp_path / "after[1].jsonl"
+    before.write_text(records(0, background))
+    after.write_text(records(10, background + errors))
+    compared = loglens("compare", "--before", str(before), "--after", str(after))
+    assert compared.returncode == 0, compared.stderr
+    assert "[/] worker [bold]" in compared.stdout
+    analyzed = loglens("analyze", str(after))
+    assert analyzed.returncode == 0, analyzed.stderr
+    assert "[/]" in analyzed.stdout  # the evidence line, as it was logged
+    classified = loglens("classify", str(after))
+    assert classified.returncode == 0, classified.stderr
+
+    bad = tmp_path / "bad.jsonl"
+    good = json.dumps({"ts": "2026-11-20T10:00:00Z", "labels": {}, "line": "ok"})
+    bad.write_text(f"{good}\n{{not json [/] here\n{good}\n")
+    failed = loglens("analyze", str(bad))
+    assert failed.returncode == 2, failed.stderr
+    assert "Traceback" not in failed.stderr
+    assert "bad.jsonl:2" in failed.stderr
+    refused = loglens("analyze", str(tmp_path / "missing[0-9].log"))
+    assert refused.returncode == 2 and "missing[0-9].log" in refused.stderr

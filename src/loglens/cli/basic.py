@@ -8,6 +8,7 @@ import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from loglens.cli.main import command, settings_from_context
 
@@ -25,5 +26,5 @@ def config_command(
     table.add_column("setting")
     table.add_column("value")
     for name, value in values.items():
-        table.add_row(f"LOGLENS_{name.upper()}", "" if value is None else str(value))
+        table.add_row(f"LOGLENS_{name.upper()}", Text("" if value is None else str(value)))
     Console().print(table)

@@ -7,6 +7,7 @@ from collections import Counter
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from loglens.analysis.classify import classify
 from loglens.cli import options as opt
@@ -49,5 +50,5 @@ def classify_command(
         table.add_column(column)
     table.add_column("records", justify="right")
     for (severity, category, component), count in counts.most_common():
-        table.add_row(severity, category, component, f"{count:,}")
+        table.add_row(severity, category, Text(component), f"{count:,}")
     Console().print(table)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from loglens.analysis.analyze import analyze
 from loglens.cli import options as opt
@@ -43,7 +44,7 @@ def demo_command(
     if write is not None:
         writer = write_jsonl if write.suffix in (".jsonl", ".json") else write_plain
         count = writer(write, lines=lines, seed=seed)
-        err_console.print(f"wrote {count:,} lines to {write}")
+        err_console.print(f"wrote {count:,} lines to {escape(str(write))}")
         return
     settings = settings_from_context()
     source = DemoSource(lines=lines, seed=seed, batch_size=settings.batch_size)

@@ -15,7 +15,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from loglens.cli import options as opt
 from loglens.cli.main import command, err_console, settings_from_context
@@ -131,11 +133,13 @@ def _follow(
     def on_tick(tick: int, result: IndexFigures | LogLensError) -> None:
         if isinstance(result, LogLensError):
             log.warning("index tick %d failed: %s", tick, result)
-            err_console.print(f"[yellow]tick {tick} failed, retrying next tick:[/] {result}")
+            err_console.print(
+                f"[yellow]tick {tick} failed, retrying next tick:[/] {escape(str(result))}"
+            )
         elif json_output:
             typer.echo(result.model_dump_json())
         else:
-            err_console.print(f"tick {tick}: {_summary(result)}", highlight=False)
+            err_console.print(f"tick {tick}: {escape(_summary(result))}", highlight=False)
 
     done = 0
     try:
@@ -168,8 +172,8 @@ def print_figures(figures: IndexFigures, *, json_output: bool) -> None:
     table.add_column(style="bold")
     table.add_column()
     window = figures.window
-    table.add_row("store", figures.store)
-    table.add_row("embedder", figures.embedder)
+    table.add_row("store", Text(figures.store))
+    table.add_row("embedder", Text(figures.embedder))
     if window is not None:
         table.add_row("window", f"{window.start or '?'} → {window.end or '?'}")
     table.add_row("patterns", f"{figures.patterns:,}")

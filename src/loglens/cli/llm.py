@@ -14,6 +14,7 @@ import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from loglens.cli.main import app, command, settings_from_context
 from loglens.llm.backend import ProbeResult, check_llm
@@ -40,10 +41,10 @@ def _table(result: ProbeResult) -> Table:
     table.add_column("what", style="bold")
     table.add_column("value")
     table.add_row("backend", info.backend)
-    table.add_row("model", info.model)
+    table.add_row("model", Text(info.model))
     table.add_row("context", f"{info.context_size} tokens ({info.context_source})")
     table.add_row("slots", str(info.slots))
-    table.add_row("test generation", result.text)
+    table.add_row("test generation", Text(result.text))
     table.add_row("schema-valid JSON", "yes" if result.json_valid else "[red]no[/]")
     table.add_row("tokens", f"{result.prompt_tokens} prompt, {result.completion_tokens} generated")
     table.add_row("latency", f"{result.seconds * 1000:.0f} ms")

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from loglens import __version__
 from loglens.config import Settings, load_settings
@@ -101,7 +102,9 @@ def run() -> None:
     try:
         app(standalone_mode=False)
     except LogLensError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -116,5 +119,5 @@ def run() -> None:
         if callable(show):
             show()
         else:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(int(getattr(exc, "exit_code", 2)))

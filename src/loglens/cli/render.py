@@ -29,7 +29,7 @@ def _stats_table(report: Report) -> Table:
     table.add_column()
     window = f"{report.window.start or '?'} → {report.window.end or '?'}"
     table.add_row("window", window)
-    table.add_row("source", f"{report.source.kind}: {report.source.detail}")
+    table.add_row("source", Text(f"{report.source.kind}: {report.source.detail}"))
     table.add_row("lines", f"{stats.lines:,} ({stats.bytes / 1e6:,.1f} MB)")
     if stats.skipped:
         table.add_row("skipped", f"[yellow]{stats.skipped:,} malformed records[/]")
@@ -44,7 +44,7 @@ def _stats_table(report: Report) -> Table:
     timings = ", ".join(f"{name} {ms:,.0f} ms" for name, ms in stats.stage_ms.items())
     table.add_row("time", timings or "-")
     if (retrieval := retrieval_line(report.retrieval)) is not None:
-        table.add_row("retrieval", retrieval)
+        table.add_row("retrieval", Text(retrieval))
     return table
 
 
@@ -101,7 +101,7 @@ def _findings_table(report: Report) -> Table:
         table.add_row(
             str(finding.rank),
             Text(str(finding.severity), style=SEVERITY_STYLE.get(str(finding.severity), "")),
-            f"{finding.category}\n{finding.component}",
+            Text(f"{finding.category}\n{finding.component}"),
             what,
             f"{finding.count:,}",
         )
@@ -123,11 +123,11 @@ def render_report(report: Report, console: Console, *, max_patterns: int = 15) -
             table.add_row(
                 f"{pattern.count:,}",
                 Text(pattern.level, style=LEVEL_STYLE.get(pattern.level, "")),
-                pattern.template,
+                Text(pattern.template),
             )
         console.print(table)
     if report.summary:
-        console.print(Panel(report.summary, title="summary", expand=False))
+        console.print(Panel(Text(report.summary), title="summary", expand=False))
     _print_llm_line(console, llm_line(report.llm, wrote="the summary"))
 
 
@@ -153,7 +153,9 @@ def render_diff(diff: Diff, console: Console) -> None:
         table.add_column("template", ratio=1, overflow="fold")
         for item in items[:20]:
             ratio = f"{item.ratio:.1f}x" if item.ratio is not None else "-"
-            table.add_row(f"{item.before or 0:,}", f"{item.after or 0:,}", ratio, item.template)
+            table.add_row(
+                f"{item.before or 0:,}", f"{item.after or 0:,}", ratio, Text(item.template)
+            )
         console.print(table)
     if diff.findings:
         report_like = Report(
@@ -164,7 +166,7 @@ def render_diff(diff: Diff, console: Console) -> None:
         )
         console.print(_findings_table(report_like))
     if diff.summary:
-        console.print(Panel(diff.summary, title="what changed", expand=False))
+        console.print(Panel(Text(diff.summary), title="what changed", expand=False))
     _print_llm_line(console, llm_line(diff.llm, wrote="what changed"))
 
 

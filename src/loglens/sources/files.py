@@ -346,7 +346,9 @@ def _expand_paths(paths: Sequence[str]) -> list[str]:
     for path in paths:
         if path == "-":
             expanded.append(path)
-        elif _GLOB_CHARS & set(path):
+        elif _GLOB_CHARS & set(path) and not Path(path).exists():
+            # A pattern; an existing file whose name holds glob characters (`app[1].log`) is
+            # taken as it is by the branches below.
             # glob.glob, unlike Path.glob, takes absolute patterns such as /var/log/*.log.
             found = glob.glob(path, recursive=True)  # noqa: PTH207
             matches = sorted(p for p in found if Path(p).is_file())
