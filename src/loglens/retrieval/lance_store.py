@@ -37,10 +37,9 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 import orjson
 
-from loglens.errors import InputError, StoreUnavailableError
+from loglens.errors import StoreUnavailableError
 from loglens.retrieval.fusion import candidate_pool, reciprocal_rank_fusion
 from loglens.retrieval.store import (
-    COLLECTIONS,
     STORE_HINT,
     TEXT_FIELDS,
     TIME_FIELD,
@@ -48,6 +47,7 @@ from loglens.retrieval.store import (
     Hit,
     SearchFilter,
     VectorRecord,
+    check_collection,
 )
 
 if TYPE_CHECKING:
@@ -182,13 +182,6 @@ def _small_fragments(table: Table) -> int:
         else fragments.num_small_fragments
     )
     return int(small)
-
-
-def _check_collection(collection: str) -> None:
-    if collection not in COLLECTIONS:
-        raise InputError(
-            f"unknown collection {collection!r}", hint=f"one of: {', '.join(COLLECTIONS)}"
-        )
 
 
 class LanceStore:
@@ -416,7 +409,7 @@ class LanceStore:
         return db
 
     def _table(self, collection: Collection, *, create: bool = False) -> Table | None:
-        _check_collection(collection)
+        check_collection(collection)
         if collection in self._tables:
             return self._tables[collection]
         with self._guard(f"opening {collection}"):

@@ -33,10 +33,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 
-from loglens.errors import InputError, StoreUnavailableError
+from loglens.errors import StoreUnavailableError
 from loglens.retrieval.fusion import candidate_pool, reciprocal_rank_fusion
 from loglens.retrieval.store import (
-    COLLECTIONS,
     STORE_HINT,
     TEXT_FIELDS,
     TIME_FIELD,
@@ -44,6 +43,7 @@ from loglens.retrieval.store import (
     Hit,
     SearchFilter,
     VectorRecord,
+    check_collection,
 )
 
 if TYPE_CHECKING:
@@ -147,13 +147,6 @@ def _hit(payload: dict[str, Any] | None, score: float) -> Hit:
     record_id = str(body.pop(ID_KEY, ""))
     text = str(body.pop(TEXT_KEY, ""))
     return Hit(id=record_id, score=score, text=text, payload=body)
-
-
-def _check_collection(collection: str) -> None:
-    if collection not in COLLECTIONS:
-        raise InputError(
-            f"unknown collection {collection!r}", hint=f"one of: {', '.join(COLLECTIONS)}"
-        )
 
 
 class QdrantStore:
@@ -357,7 +350,7 @@ class QdrantStore:
 
     def _collection(self, collection: Collection, *, create: bool = False) -> str | None:
         """The Qdrant name of `collection` once it exists (created when `create`), else None."""
-        _check_collection(collection)
+        check_collection(collection)
         name = COLLECTION_PREFIX + collection
         if name in self._ready:
             return name

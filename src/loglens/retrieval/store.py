@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, get_args
 
+from loglens.errors import InputError
+
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
@@ -43,6 +45,14 @@ TEXT_FIELDS: Final = (
 )
 TIME_FIELD: Final = "ts_ns"
 STORE_HINT: Final = "retrieval is skipped until the store is repaired; `loglens index` rebuilds it"
+
+
+def check_collection(collection: str) -> None:
+    """InputError unless `collection` is one of `COLLECTIONS`."""
+    if collection not in COLLECTIONS:
+        raise InputError(
+            f"unknown collection {collection!r}", hint=f"one of: {', '.join(COLLECTIONS)}"
+        )
 
 
 @dataclass(slots=True)
