@@ -258,10 +258,6 @@ class TokenBudget:
     def limit(self) -> int:
         return min(self.context_size - self.max_tokens - self.margin, self.cap)
 
-    def shrunk_by(self, tokens: int) -> TokenBudget:
-        """The budget left when `tokens` more are sent (a repair turn)."""
-        return TokenBudget(self.context_size, self.max_tokens, self.margin + tokens, self.cap)
-
 
 @dataclass(slots=True)
 class FittedPrompt:

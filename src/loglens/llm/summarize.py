@@ -134,7 +134,6 @@ def diff_system() -> str:
 @dataclass(frozen=True, slots=True)
 class StreamedText:
     text: str
-    pieces: int
     seconds: float
 
 
@@ -159,4 +158,4 @@ async def stream_text(
         aclose = getattr(stream, "aclose", None)
         if aclose is not None:
             await aclose()
-    return StreamedText("".join(pieces), len(pieces), time.perf_counter() - started)
+    return StreamedText("".join(pieces), time.perf_counter() - started)
