@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from typing import TypeVar
 
 import typer
 from rich.console import Console
@@ -23,7 +24,7 @@ from loglens.cli.progress import read_progress
 from loglens.cli.render import render_report
 from loglens.config import Settings
 from loglens.llm.backend import chosen_backend
-from loglens.model import Report
+from loglens.model import Diff, Report
 from loglens.sources.select import open_source
 
 
@@ -58,16 +59,33 @@ class SummaryStream:
         return bool(self._pieces) and summary is not None and summary == self.text.strip()
 
 
-def print_report(report: Report, json_output: bool, stream: SummaryStream | None = None) -> None:
+Shown = TypeVar("Shown", Report, Diff)
+
+
+def live_summary(settings: Settings, json_output: bool) -> bool:
+    """Whether an LLM-written summary is printed live as it streams."""
+    return not json_output and chosen_backend(settings) != "none"
+
+
+def print_result(
+    result: Shown,
+    json_output: bool,
+    stream: SummaryStream | None,
+    render: Callable[[Shown, Console], None],
+) -> None:
+    """JSON, or `render` without the summary when `stream` already printed it live."""
     if json_output:
-        typer.echo(report.model_dump_json(indent=2))
+        typer.echo(result.model_dump_json(indent=2))
         return
     if stream is not None:
         stream.finish()
-    shown = report
-    if stream is not None and stream.showed(report.summary):
-        shown = report.model_copy(update={"summary": None})
-    render_report(shown, Console())
+        if stream.showed(result.summary):
+            result = result.model_copy(update={"summary": None})
+    render(result, Console())
+
+
+def print_report(report: Report, json_output: bool, stream: SummaryStream | None = None) -> None:
+    print_result(report, json_output, stream, render_report)
 
 
 @contextmanager
@@ -81,7 +99,7 @@ def progress_and_summary(
     """
     with ExitStack() as stack:
         progress = stack.enter_context(read_progress(description))
-        live = not json_output and chosen_backend(settings) != "none"
+        live = live_summary(settings, json_output)
         yield progress, SummaryStream("summary", before_first=stack.close) if live else None
 
 

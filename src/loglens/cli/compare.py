@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from loglens.analysis.compare import compare
 from loglens.cli import options as opt
-from loglens.cli.analyze import SummaryStream
+from loglens.cli.analyze import SummaryStream, live_summary, print_result
 from loglens.cli.main import command, settings_from_context
 from loglens.cli.render import render_diff
 from loglens.config import Settings
 from loglens.errors import InputError
-from loglens.llm.backend import chosen_backend
 from loglens.sources.select import OpenedSource, SourceRequest, open_source
 from loglens.sources.spans import looks_like_span, parse_span
 
@@ -33,20 +32,8 @@ def _open_side(values: list[str], base: SourceRequest, settings: Settings) -> Op
         window = parse_span(values[0])
         if window.duration_ns > settings.max_window_delta.total_seconds() * 1e9:
             raise InputError(f"window {values[0]} is larger than LOGLENS_MAX_WINDOW")
-        request = SourceRequest(
-            fmt=base.fmt,
-            skip_bad=base.skip_bad,
-            from_=window.to_model().start,
-            to=window.to_model().end,
-            namespace=base.namespace,
-            pod=base.pod,
-            container=base.container,
-            node=base.node,
-            selector=base.selector,
-            line_filters=base.line_filters,
-            regex_filters=base.regex_filters,
-        )
-        return open_source(request, settings)
+        span = window.to_model()
+        return open_source(replace(base, from_=span.start, to=span.end), settings)
     request = SourceRequest(paths=values, fmt=base.fmt, skip_bad=base.skip_bad)
     return open_source(request, settings)
 
@@ -74,8 +61,7 @@ def compare_command(
     )  # fmt: skip
     side_before = _open_side(before, base, settings)
     side_after = _open_side(after, base, settings)
-    live = not json_output and chosen_backend(settings) != "none"
-    stream = SummaryStream("what changed") if live else None
+    stream = SummaryStream("what changed") if live_summary(settings, json_output) else None
     diff = compare(
         side_before.source,
         side_after.source,
@@ -84,10 +70,4 @@ def compare_command(
         after_window=side_after.window,
         on_summary_token=stream,
     )
-    if json_output:
-        typer.echo(diff.model_dump_json(indent=2))
-        return
-    if stream is not None:
-        stream.finish()
-    shown = diff.summary is not None and stream is not None and stream.showed(diff.summary)
-    render_diff(diff.model_copy(update={"summary": None}) if shown else diff, Console())
+    print_result(diff, json_output, stream, render_diff)
