@@ -16,6 +16,7 @@ import hashlib
 import re
 import time
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -415,10 +416,7 @@ def _repair_turns(answer: str, error: AnswerError) -> list[ChatMessage]:
 
 
 def _budget_note(dropped: list[str], truncated: int) -> str:
-    counts: dict[str, int] = {}
-    for label in dropped:
-        counts[label] = counts.get(label, 0) + 1
-    parts = [f"{n} {label}{'s' if n > 1 else ''}" for label, n in counts.items()]
+    parts = [f"{n} {label}{'s' if n > 1 else ''}" for label, n in Counter(dropped).items()]
     if truncated:
         parts.append(f"templates cut {truncated}x")
     return "prompt over the token budget: left out " + ", ".join(parts)

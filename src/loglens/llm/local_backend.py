@@ -147,7 +147,7 @@ class LocalBackend:
         return list(llama.tokenize(text.encode(), add_bos=False, special=False))
 
     async def count_prompt_tokens(self, messages: Sequence[ChatMessage]) -> int:
-        return len(self._prompt_tokens(await self._model(), messages))
+        return len(await self.prompt_tokens(messages))
 
     async def prompt_tokens(self, messages: Sequence[ChatMessage]) -> list[int]:
         """The token ids the model reads for `messages` (what `count_prompt_tokens` counts)."""
