@@ -66,8 +66,7 @@ REQUIRED = math.inf
 # Tokens kept free besides the answer: the count of the prompt is exact, so this only
 # covers a server that adds a token or two of its own (a BOS, a generation prompt).
 PROMPT_MARGIN = 16
-# Largest prompt for one call, whatever the context: keeps CPU prompt processing short
-# (a 3B model reads ~100-300 tokens/s on a few cores).
+# Largest prompt for one call, whatever the context: keeps CPU prompt processing short.
 MAX_PROMPT_TOKENS = 3000
 # Tokens assumed for joining two items or sections (a newline or two); the exact count
 # at the end corrects any difference.
