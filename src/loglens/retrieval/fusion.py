@@ -14,6 +14,8 @@ from typing import Final
 from loglens.retrieval.store import Hit
 
 RRF_K: Final = 60
+# The best fused score of two rankings (first in both); hybrid scores are shown over it.
+BEST_FUSED_SCORE: Final = 2.0 / (RRF_K + 1)
 
 
 def candidate_pool(limit: int) -> int:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Final
 from loglens.config import Settings
 from loglens.errors import LogLensError
 from loglens.model import Finding, RelatedItem, Report, RetrievalInfo, format_ts
-from loglens.retrieval.fusion import RRF_K
+from loglens.retrieval.fusion import BEST_FUSED_SCORE
 from loglens.retrieval.indexer import (
     MANIFEST_KIND,
     RetrievalContext,
@@ -62,8 +62,6 @@ SNIPPET_CHARS: Final = 400
 # Candidates fetched per search before de-duplication and re-ranking.
 POOL: Final = 20
 NS_PER_S: Final = 1_000_000_000
-# A hybrid result first in both rankings scores 2 / (RRF_K + 1); scores are shown over that.
-_BEST_FUSED: Final = 2.0 / (RRF_K + 1)
 
 
 def attach_related(
@@ -154,7 +152,7 @@ class _Relater:
     def knowledge(self, vector: Vector, text: str) -> list[RelatedItem]:
         hits = self.context.store.search("knowledge", vector, text=text, limit=POOL)
         return [
-            knowledge_item(hit, hit.score / _BEST_FUSED)
+            knowledge_item(hit, hit.score / BEST_FUSED_SCORE)
             for hit in best_per_document(self.current(hits))[: self.top_k]
         ]
 

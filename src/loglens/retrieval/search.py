@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from loglens.config import Settings
 from loglens.llm.backend import LlmBackend, describe_missing_backend, open_backend
 from loglens.model import format_ts
-from loglens.retrieval.fusion import RRF_K
+from loglens.retrieval.fusion import BEST_FUSED_SCORE
 from loglens.retrieval.indexer import RetrievalContext
 from loglens.retrieval.related import best_per_document, snippet
 from loglens.retrieval.store import Collection, Hit, SearchFilter
@@ -39,7 +39,6 @@ COLLECTION_OF: Final[dict[SearchKind, Collection]] = {
     "incident": "incidents",
     "pattern": "patterns",
 }
-_BEST_FUSED: Final = 2.0 / (RRF_K + 1)
 ASK_PROMPT: Final = "ask.v1"
 # Sources handed to the model at most (fewer when the context is small).
 ASK_SOURCES: Final = 8
@@ -144,7 +143,7 @@ def _result(rank: int, kind: SearchKind, hit: Hit) -> SearchResult:
         rank=rank,
         kind=kind,
         id=str(payload.get("doc_id") or hit.id),
-        score=round(min(hit.score / _BEST_FUSED, 1.0), 4),
+        score=round(min(hit.score / BEST_FUSED_SCORE, 1.0), 4),
         title=str(payload.get("title") or ""),
         text=text,
         evidence=evidence,
