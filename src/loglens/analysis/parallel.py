@@ -41,6 +41,7 @@ from loglens.patterns.miner import MinerConfig
 from loglens.patterns.patternset import PatternSet
 from loglens.sources.base import LogSource
 from loglens.sources.files import (
+    GZIP_MAGIC,
     MAX_SKIPPED_EXAMPLES,
     FileSource,
     StreamShare,
@@ -66,7 +67,6 @@ COST_MASK_PER_CHAR_US = 0.37
 _DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
 # Seconds between progress updates while the parent waits for workers.
 PROGRESS_POLL_S = 0.25
-_GZIP_MAGIC = b"\x1f\x8b"
 
 
 # --- planning ------------------------------------------------------------------------
@@ -106,7 +106,7 @@ def _text_bytes(paths: Sequence[str]) -> int:
     total = 0
     for path in paths:
         with Path(path).open("rb") as handle:
-            packed = handle.read(2) == _GZIP_MAGIC
+            packed = handle.read(2) == GZIP_MAGIC
         size = Path(path).stat().st_size
         total += size * GZIP_TEXT_RATIO if packed else size
     return total

@@ -50,7 +50,7 @@ MAX_LINE_BYTES = 1 << 20
 # Bytes read from a file per call; lines are split out of each block.
 READ_BLOCK = 1 << 20
 _DETAIL_MAX_CHARS = 120
-_GZIP_MAGIC = b"\x1f\x8b"
+GZIP_MAGIC = b"\x1f\x8b"
 _GLOB_CHARS = frozenset("*?[")
 
 _CRI_LINE_RE = re.compile(rb"\d{4}-\d\d-\d\dT\S+ (?:stdout|stderr) [FP](?: |\r?\n|$)")
@@ -219,7 +219,7 @@ def sample_lines(path: str, *, blocks: int = 16, block_bytes: int = 1 << 16) -> 
     """
     try:
         with Path(path).open("rb") as handle:
-            if handle.read(2) == _GZIP_MAGIC:
+            if handle.read(2) == GZIP_MAGIC:
                 handle.seek(0)
                 with gzip.GzipFile(fileobj=handle) as unpacked:
                     return unpacked.read(blocks * block_bytes).split(b"\n")[:-1]
@@ -452,12 +452,12 @@ class FileSource:
                 if isinstance(raw, io.BufferedReader)
                 else io.BufferedReader(cast(io.RawIOBase, raw))
             )
-            if buffered.peek(2)[:2] == _GZIP_MAGIC:
+            if buffered.peek(2)[:2] == GZIP_MAGIC:
                 return gzip.GzipFile(fileobj=buffered)
             return buffered
         try:
             handle = Path(path).open("rb")  # noqa: SIM115 (the caller closes it)
-            if handle.read(2) == _GZIP_MAGIC:
+            if handle.read(2) == GZIP_MAGIC:
                 handle.seek(0)
                 return gzip.GzipFile(fileobj=handle)
             handle.seek(0)

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from loglens.config import Settings
 from loglens.errors import InputError
 from loglens.sources.base import LogSource
+from loglens.sources.files import FILE_FORMATS, FileSource
 from loglens.sources.window import TimeWindow, resolve_window
-
-FILE_FORMATS = ("auto", "jsonl", "cri", "kubectl", "plain")
 
 
 @dataclass(slots=True)
@@ -62,8 +61,6 @@ def open_source(request: SourceRequest, settings: Settings) -> OpenedSource:
         max_window=settings.max_window_delta,
     )
     if request.paths:
-        from loglens.sources.files import FileSource
-
         files = FileSource(
             request.paths,
             fmt=request.fmt,
