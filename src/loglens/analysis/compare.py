@@ -25,11 +25,9 @@ from loglens.analysis.pipeline import StageTimer, WindowCounters
 from loglens.analysis.slices import Slice, SliceTracker
 from loglens.analysis.summary import summarize_diff
 from loglens.config import Settings
-from loglens.detect.classify import classify_message
 from loglens.detect.rates import Change, RateChange, compare_rates
 from loglens.model import (
     SEVERITY_ORDER,
-    Category,
     Diff,
     DiffPattern,
     DiffSide,
@@ -47,7 +45,7 @@ from loglens.patterns.patternset import PatternSet
 from loglens.sources.base import LogSource
 from loglens.sources.memory import RecordsSource
 from loglens.sources.window import TimeWindow
-from loglens.triage.rank import rank_findings
+from loglens.triage.rank import Assessment, rank_findings
 
 MAX_DIFF_EXAMPLES = 3
 # An error that stops counts as gone when its old rate predicted at least this many.
@@ -90,22 +88,6 @@ class _Side:
         redact = default_redactor().redact
         lines = [redact(r.line) for _, part in self.by_pattern.get(pid, ()) for r in part.examples]
         return lines[:MAX_DIFF_EXAMPLES]
-
-    def urgency(self, pid: str) -> Severity | None:
-        """The severity of the pattern's most urgent problem slice here, None if none is one."""
-        worst: Severity | None = None
-        for level, part in self.by_pattern.get(pid, ()):
-            if not part.examples:
-                continue
-            head = part.examples[0]
-            verdict = classify_message(head.message or head.line, level, head.labels, head.attrs)
-            if verdict.benign or verdict.category is Category.NONE:
-                continue
-            if SEVERITY_ORDER[verdict.severity] < SEVERITY_ORDER[Severity.WARN]:
-                continue
-            if worst is None or SEVERITY_ORDER[verdict.severity] > SEVERITY_ORDER[worst]:
-                worst = verdict.severity
-        return worst
 
     def to_model(self, pattern_count: int) -> DiffSide:
         start, end = self.bounds
@@ -214,9 +196,25 @@ def _busier(change: Change, before: _Side, after: _Side) -> _Side:
     return after if change in (Change.NEW, Change.INCREASED) else before
 
 
-def _findings(side: _Side, pattern_set: PatternSet, settings: Settings) -> list[Finding]:
+def _assess(side: _Side, pattern_set: PatternSet) -> list[Assessment]:
     start, end = side.bounds
-    assessments = assess_slices(pattern_set, side.slices, window_start_ns=start, window_end_ns=end)
+    return assess_slices(pattern_set, side.slices, window_start_ns=start, window_end_ns=end)
+
+
+def _urgencies(assessments: list[Assessment]) -> dict[str, Severity]:
+    """Per pattern id, the severity of its most urgent problem slice (absent: none is one)."""
+    worst: dict[str, Severity] = {}
+    for assessment in assessments:
+        if not assessment.is_problem:
+            continue
+        pid, severity = assessment.facts.id, assessment.severity
+        if pid not in worst or SEVERITY_ORDER[severity] > SEVERITY_ORDER[worst[pid]]:
+            worst[pid] = severity
+    return worst
+
+
+def _findings(side: _Side, assessments: list[Assessment], settings: Settings) -> list[Finding]:
+    start, end = side.bounds
     return rank_findings(
         assessments, window_span_ns=end - start, max_findings=settings.max_findings
     )
@@ -250,6 +248,9 @@ def compare(
     ]
     side_before, side_after = sides
     counts_before, counts_after = side_before.counts(), side_after.counts()
+    assessed_before = _assess(side_before, pattern_set)
+    assessed_after = _assess(side_after, pattern_set)
+    urgent_before, urgent_after = _urgencies(assessed_before), _urgencies(assessed_after)
     diff = Diff(
         before=side_before.to_model(len(counts_before)),
         after=side_after.to_model(len(counts_after)),
@@ -258,12 +259,12 @@ def compare(
         n_before, n_after = counts_before.get(pattern.id, 0), counts_after.get(pattern.id, 0)
         if n_before == 0 and n_after == 0:
             continue
-        newer = side_after if n_after else side_before
+        newer = urgent_after if n_after else urgent_before
         change = _heading(
             compare_rates(n_before, n_after, side_before.seconds, side_after.seconds),
             n_before,
             n_after,
-            newer.urgency(pattern.id),
+            newer.get(pattern.id),
             after_share=side_after.seconds / side_before.seconds,
         )
         if change.change is Change.UNCHANGED:
@@ -280,8 +281,8 @@ def compare(
         )
         heading: list[DiffPattern] = getattr(diff, change.change.value)
         heading.append(entry)
-    findings_before = _findings(side_before, pattern_set, settings)
-    findings_after = _findings(side_after, pattern_set, settings)
+    findings_before = _findings(side_before, assessed_before, settings)
+    findings_after = _findings(side_after, assessed_after, settings)
     for name, findings in (
         ("new", findings_after),
         ("increased", findings_after),
