@@ -420,8 +420,7 @@ def index_source(
     started = clock()
     mined = mine_window(source, settings=settings, window=window, progress=progress)
     report = report_from_mined(mined, settings=settings, window=window)
-    start_ns = ts_ns(report.window.start, 0)
-    end_ns = ts_ns(report.window.end, start_ns)
+    start_ns, end_ns = window_bounds(report)
     patterns = mined.pattern_set.to_pattern_out(window_start_ns=start_ns, window_end_ns=end_ns)
     if progress is not None:
         progress(

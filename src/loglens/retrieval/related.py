@@ -35,6 +35,7 @@ from loglens.retrieval.fusion import BEST_FUSED_SCORE
 from loglens.retrieval.indexer import (
     MANIFEST_KIND,
     RetrievalContext,
+    finding_namespace,
     finding_text,
     incident_findings,
     incident_id,
@@ -198,7 +199,7 @@ class _Relater:
         store = self.context.store
         flt = SearchFilter(component=finding.component, until_ns=until)
         hits = store.search("incidents", vector, filter=flt, limit=POOL)
-        namespace = next((n for e in finding.evidence if (n := e.labels.get("namespace"))), None)
+        namespace = finding_namespace(finding)
         if len(hits) < self.top_k and namespace:
             by_namespace = SearchFilter(namespace=namespace, until_ns=until)
             known = {hit.id for hit in hits}
