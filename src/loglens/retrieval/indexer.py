@@ -270,10 +270,14 @@ def incident_findings(report: Report) -> list[Finding]:
 
 
 def record_incidents(
-    context: RetrievalContext, report: Report, findings: Sequence[Finding], vectors: Matrix
+    context: RetrievalContext,
+    report: Report,
+    findings: Sequence[Finding],
+    vectors: Matrix,
+    templates: Mapping[str, str],
 ) -> int:
-    """Upsert `findings` of `report` as incidents, embedded as `vectors` (finding_text)."""
-    templates = report_templates(report, context.redactor)
+    """Upsert `findings` of `report` as incidents, embedded as `vectors` (finding_text with
+    `templates`, the report's redacted templates the caller embedded them with)."""
     records = [
         incident_record(finding, vector, finding_text(finding, templates), report, context.redactor)
         for finding, vector in zip(findings, vectors, strict=True)
@@ -372,7 +376,7 @@ def index_report(
     findings = incident_findings(report)
     templates = report_templates(report, context.redactor)
     vectors = context.embedder.embed([finding_text(f, templates) for f in findings])
-    incident_count = record_incidents(context, report, findings, vectors)
+    incident_count = record_incidents(context, report, findings, vectors, templates)
     return figures_for(context, report.window, pattern_count, incident_count, clock() - started)
 
 

@@ -121,14 +121,16 @@ def relate_findings(report: Report, context: RetrievalContext, *, settings: Sett
     if not targets:
         return
     templates = report_templates(report, context.redactor)
-    vectors = context.embedder.embed([finding_text(f, templates) for f in targets])
+    texts = [finding_text(f, templates) for f in targets]
+    vectors = context.embedder.embed(texts)
     row_of = {id(f): row for row, f in enumerate(targets)}
-    vector_of = {id(f): vectors[row_of[id(f)]] for f in targets}
     relater = _Relater(context, report, top_k=settings.retrieval_top_k)
     for finding in top:
-        relater.relate(finding, vector_of[id(finding)], finding_text(finding, templates))
+        row = row_of[id(finding)]
+        relater.relate(finding, vectors[row], texts[row])
     if recorded:
-        record_incidents(context, report, recorded, vectors[[row_of[id(f)] for f in recorded]])
+        rows = [row_of[id(f)] for f in recorded]
+        record_incidents(context, report, recorded, vectors[rows], templates)
 
 
 @dataclass(slots=True)
