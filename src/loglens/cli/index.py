@@ -3,7 +3,7 @@
 Once, over files or a Loki window (the same source options as `analyze`), or with
 `--follow` from Loki every `--every` (an indexer Deployment): each tick indexes the last
 `--every` of logs; a failing tick is reported and the next one tries again; Ctrl-C stops
-cleanly between ticks.
+it (closing the store), possibly in the middle of a tick's writes.
 """
 
 from __future__ import annotations

@@ -461,8 +461,9 @@ def follow(
 
     Each tick reads [tick - every, tick) through `open_window`; a tick that fails with a
     LogLensError is reported to `on_tick` and the next tick tries again (its own window).
-    Returns the number of ticks that succeeded; Ctrl-C (KeyboardInterrupt) propagates
-    between ticks' writes, never in the middle of an upsert batch the store cannot undo.
+    Returns the number of ticks that succeeded. Ctrl-C (KeyboardInterrupt) propagates from
+    wherever it lands; a tick it cuts short may have written part of its window (upserts are
+    idempotent by id, so indexing that window again completes it).
     """
     every_ns = int(every_s * 1_000_000_000)
     succeeded = 0
