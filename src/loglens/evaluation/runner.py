@@ -26,6 +26,7 @@ from loglens.evaluation.metrics import (
 )
 from loglens.evaluation.results import CaseOutcome, CaseScore, EvalRun
 from loglens.evaluation.retrieval_eval import RetrievalScope
+from loglens.llm.backend import describe_missing_backend
 from loglens.model import (
     Classification,
     Diff,
@@ -107,10 +108,7 @@ def settings_for_backend(settings: Settings, backend: str) -> Settings:
         return settings.model_copy(update={"llm_backend": "none"})
     if backend != "llm":
         raise InputError(f"unknown backend {backend!r}", hint="use --backend rules or llm")
-    hint = (
-        "set LOGLENS_LLM_BACKEND=openai and LOGLENS_LLM_URL (a llama-server), "
-        "or LOGLENS_LLM_BACKEND=local and LOGLENS_MODEL_PATH (a GGUF file)"
-    )
+    hint = describe_missing_backend()
     if settings.llm_backend == "none":
         raise ConfigError("--backend llm needs an LLM and none is configured", hint=hint)
     if settings.llm_backend == "openai" and not settings.llm_url:
