@@ -93,23 +93,18 @@ def metric_delta(
     name: str, baseline: float | None, current: float | None, thresholds: DriftThresholds
 ) -> MetricDelta:
     allowed = thresholds.allowed(name)
-    if baseline is None or current is None:
-        return MetricDelta(
-            name=name,
-            baseline=baseline,
-            current=current,
-            delta=None,
-            allowed=allowed,
-            regressed=False,
-        )
-    delta = current - baseline
+    delta: float | None = None
+    regressed = False
+    if baseline is not None and current is not None:
+        delta = current - baseline
+        regressed = _regressed(name, baseline, delta, allowed, thresholds)
     return MetricDelta(
         name=name,
         baseline=baseline,
         current=current,
         delta=delta,
         allowed=allowed,
-        regressed=_regressed(name, baseline, delta, allowed, thresholds),
+        regressed=regressed,
     )
 
 
