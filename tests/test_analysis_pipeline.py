@@ -59,3 +59,24 @@ def test_read_window_keeps_the_window_and_counts_the_rest() -> None:
     assert [r.ts for batch in batches for r in batch] == [10, 15]
     assert (counters.outside_window, counters.first_ts, counters.last_ts) == (2, 10, 15)
     assert gc.get_freeze_count() == 0  # the read is over: nothing stays frozen
+
+
+def test_analysing_records_in_memory_leaves_them_as_they_were() -> None:
+    from loglens.analysis import analyze_records
+    from loglens.config import Settings
+
+    lines = [
+        "Traceback (most recent call last):",
+        '  File "/app/main.py", line 3, in <module>',
+        'ValueError: bad value "x"',
+        "ERROR request failed",
+    ]
+    labels = {"namespace": "web", "container": "api"}
+    records = [LogRecord(1_000 + i, labels, line) for i, line in enumerate(lines)]
+    before = [(r.ts, r.line, r.level, r.message, r.attrs, r.fmt) for r in records]
+    settings = Settings(record_history=False, retrieval="off")
+    first = analyze_records(records, settings=settings)
+    assert [(r.ts, r.line, r.level, r.message, r.attrs, r.fmt) for r in records] == before
+    second = analyze_records(records, settings=settings)
+    assert second.stats == first.stats.model_copy(update={"stage_ms": second.stats.stage_ms})
+    assert [p.template for p in second.patterns] == [p.template for p in first.patterns]

@@ -27,8 +27,15 @@ class RecordsSource:
         return self._info
 
     def batches(self) -> Iterator[Batch]:
+        """Fresh raw records (ts, labels, line), as a file source reads them.
+
+        Parsing and multi-line joining fill in and rewrite the records they are given, so
+        handing out the caller's own objects would change its data: analysing the same
+        list twice would join tracebacks twice.
+        """
         iterator = iter(self._records)
-        while batch := list(islice(iterator, self._batch_size)):
+        while chunk := list(islice(iterator, self._batch_size)):
+            batch = [LogRecord(record.ts, record.labels, record.line) for record in chunk]
             self.stats.lines += len(batch)
             self.stats.bytes += sum(len(record.line) + 1 for record in batch)
             yield batch
