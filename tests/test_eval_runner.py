@@ -199,3 +199,10 @@ def test_the_same_dataset_twice_is_rejected(settings: Settings, tmp_path: Path) 
     shutil.copytree(MINI, copy)
     with pytest.raises(InputError, match="more than one dataset"):
         run_eval([MINI, copy], settings=settings, analyzer=KeywordAnalyzer())
+
+
+def test_llm_backend_accepts_a_model_path_alone_as_analyze_does(tmp_path: Path) -> None:
+    alone = Settings(data_dir=tmp_path, model_path=tmp_path / "model.gguf")
+    assert settings_for_backend(alone, "llm") is alone
+    with pytest.raises(ConfigError, match="none is configured"):
+        settings_for_backend(Settings(data_dir=tmp_path, llm_backend="none"), "llm")

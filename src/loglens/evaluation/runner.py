@@ -26,7 +26,7 @@ from loglens.evaluation.metrics import (
 )
 from loglens.evaluation.results import CaseOutcome, CaseScore, EvalRun
 from loglens.evaluation.retrieval_eval import RetrievalScope
-from loglens.llm.backend import describe_missing_backend
+from loglens.llm.backend import chosen_backend, describe_missing_backend
 from loglens.model import (
     Classification,
     Diff,
@@ -109,11 +109,13 @@ def settings_for_backend(settings: Settings, backend: str) -> Settings:
     if backend != "llm":
         raise InputError(f"unknown backend {backend!r}", hint="use --backend rules or llm")
     hint = describe_missing_backend()
-    if settings.llm_backend == "none":
+    # The same choice `analyze` makes: a model path alone means the local backend.
+    chosen = chosen_backend(settings)
+    if chosen == "none":
         raise ConfigError("--backend llm needs an LLM and none is configured", hint=hint)
-    if settings.llm_backend == "openai" and not settings.llm_url:
+    if chosen == "openai" and not settings.llm_url:
         raise ConfigError("LOGLENS_LLM_BACKEND=openai needs LOGLENS_LLM_URL", hint=hint)
-    if settings.llm_backend == "local" and settings.model_path is None:
+    if chosen == "local" and settings.model_path is None:
         raise ConfigError("LOGLENS_LLM_BACKEND=local needs LOGLENS_MODEL_PATH", hint=hint)
     return settings
 
