@@ -32,7 +32,8 @@ import orjson
 from loglens.model import LogRecord, ReadStats, format_ts
 from loglens.parsing.formats import parse_batch
 from loglens.parsing.pipeline import parsed_batches
-from loglens.sources.files import FileSource, StreamShare
+from loglens.sources.files import FileSource
+from loglens.sources.shares import StreamShare
 
 START_NS = 1_795_000_000_000_000_000
 TARGET_LINES_PER_S = 300_000

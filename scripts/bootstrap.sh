@@ -19,7 +19,7 @@ fi
 pip=(.venv/bin/python -m pip --disable-pip-version-check -q)
 "${pip[@]}" install --upgrade pip >/dev/null
 case "$profile" in
-  runtime) extras="" ;;
+  runtime) extras="[native]" ;;
   dev) extras="[dev]" ;;
   *) echo "unknown profile '$profile' (runtime|dev)" >&2; exit 2 ;;
 esac
@@ -52,3 +52,10 @@ fi
 
 echo "==> installing loglens${extras} into .venv"
 "${pip[@]}" install --find-links "$wheel_cache" -e ".${extras}"
+
+# The read/parse hot path compiled with mypyc (about 20 s, skipped when up to date). Without
+# a C compiler loglens still works, only slower: this is a warning, not a failure.
+if [ "${LOGLENS_NATIVE:-on}" != off ]; then
+  echo "==> compiling the hot path with mypyc (LOGLENS_NATIVE=off skips this)"
+  .venv/bin/python scripts/build_native.py || echo "    warning: not compiled; loglens runs as pure Python" >&2
+fi

@@ -10,7 +10,8 @@ import orjson
 import pytest
 
 from loglens.model import LogRecord, parse_ts
-from loglens.sources.files import FileSource, StreamShare
+from loglens.sources.files import FileSource
+from loglens.sources.shares import StreamShare
 
 
 def read_all(source: FileSource) -> list[LogRecord]:

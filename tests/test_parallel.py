@@ -21,7 +21,8 @@ from loglens.evaluation.golden import AnalyzeCase, load_dataset
 from loglens.model import ReadStats, Report
 from loglens.patterns.patternset import PatternSet
 from loglens.sources.demo import write_jsonl
-from loglens.sources.files import FileSource, StreamShare
+from loglens.sources.files import FileSource
+from loglens.sources.shares import StreamShare
 
 GOLDEN = Path(__file__).resolve().parent.parent / "eval" / "golden"
 

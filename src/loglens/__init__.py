@@ -2,6 +2,11 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from loglens import native
+
+# Before anything imports a hot-path module: compiled only if built from these sources.
+native.guard()
+
 try:
     __version__ = version("loglens")
 except PackageNotFoundError:  # running from a source tree without installation

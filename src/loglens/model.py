@@ -1,7 +1,7 @@
 """The values that flow between stages.
 
-`LogRecord` is the hot-path value: a slotted dataclass, created once per line and
-never validated per line. Everything a command outputs (`Report`, `Diff`, ...) is a
+`LogRecord` is the hot-path value (`loglens.records`, re-exported here), created once
+per line and never validated per line. Everything a command outputs (`Report`, `Diff`, ...) is a
 pydantic model, so its JSON Schema can be generated and published
 (`schemas/*.json`) and the JSON form matches `shared/spec/report-format.md`.
 """
@@ -15,19 +15,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# The hot-path values live in records.py (compiled with mypyc when built); re-exported here.
+from loglens.records import Batch as Batch
+from loglens.records import Level as Level
+from loglens.records import LogRecord as LogRecord
+from loglens.records import format_ts as format_ts
+
 REPORT_VERSION = 1
-
-
-class Level(StrEnum):
-    """Normalised log level of a parsed line."""
-
-    TRACE = "trace"
-    DEBUG = "debug"
-    INFO = "info"
-    WARN = "warn"
-    ERROR = "error"
-    FATAL = "fatal"
-    UNKNOWN = "unknown"
 
 
 LEVEL_ORDER: dict[Level, int] = {
@@ -80,40 +74,6 @@ class Category(StrEnum):
     DEPLOYMENT = "deployment"
     APPLICATION_ERROR = "application_error"
     NONE = "none"
-
-
-@dataclass(slots=True)
-class LogRecord:
-    """One log record: the raw line with its stream labels, plus what parsing found.
-
-    `ts` is nanoseconds since the epoch. `labels` is shared between the records of
-    one stream, so treat it as read-only. `level`, `message`, `attrs` and `fmt` are
-    filled by `loglens.parsing`; a source leaves them at their defaults.
-    """
-
-    ts: int
-    labels: dict[str, str]
-    line: str
-    level: Level = Level.UNKNOWN
-    message: str = ""
-    attrs: dict[str, Any] | None = None
-    fmt: str = ""
-
-    def to_json_dict(self) -> dict[str, Any]:
-        """The record in the shared input form: `{"ts", "labels", "line"}` (ts as RFC 3339)."""
-        return {"ts": format_ts(self.ts), "labels": self.labels, "line": self.line}
-
-
-Batch = list[LogRecord]
-
-
-def format_ts(ts_ns: int) -> str:
-    """Nanoseconds since the epoch as RFC 3339 UTC with nanosecond precision when needed."""
-    seconds, nanos = divmod(ts_ns, 1_000_000_000)
-    base = datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    if nanos == 0:
-        return base + "Z"
-    return f"{base}.{nanos:09d}".rstrip("0") + "Z"
 
 
 def parse_ts(value: str | int | float) -> int:

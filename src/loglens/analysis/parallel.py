@@ -44,10 +44,10 @@ from loglens.sources.files import (
     GZIP_MAGIC,
     MAX_SKIPPED_EXAMPLES,
     FileSource,
-    StreamShare,
     detect_file_format,
     sample_lines,
 )
+from loglens.sources.shares import StreamShare
 from loglens.sources.window import TimeWindow
 
 # Auto mode uses at most this many processes: beyond it, reading the file in every

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from loglens import native
 from loglens.cli.main import command, settings_from_context
 
 
@@ -19,6 +20,8 @@ def config_command(
 ) -> None:
     """Print the effective settings (environment, .env, defaults) with secrets masked."""
     values = settings_from_context().masked()
+    # Not a setting read by Settings (it is decided when loglens is imported), but shown here.
+    values["native"] = native.state().describe()
     if json_output:
         typer.echo(orjson.dumps(values, option=orjson.OPT_INDENT_2).decode())
         return

@@ -23,8 +23,7 @@ import io
 import re
 import sys
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, cast
@@ -33,6 +32,7 @@ import orjson
 
 from loglens.errors import InputError, MalformedInputError, SourceError
 from loglens.model import Batch, LogRecord, ReadStats, SourceInfo, parse_ts
+from loglens.sources.shares import StreamShare
 
 FILE_FORMATS = ("auto", "jsonl", "cri", "kubectl", "plain")
 STDIN_NAME = "<stdin>"
@@ -235,41 +235,7 @@ def sample_lines(path: str, *, blocks: int = 16, block_bytes: int = 1 << 16) -> 
         raise SourceError(f"cannot read {path!r}: {exc}") from exc
 
 
-# --- shares: one worker's part of a JSONL input -------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class StreamShare:
-    """The streams one of `workers` readers of the same JSONL files keeps (see analysis.parallel).
-
-    A stream is identified by the values of `stream_labels`; `assigned` maps stream
-    keys to a worker, and a key it does not hold goes to a worker chosen by its
-    hash, so every reader decides alike without talking to the others. Records that
-    cannot be read go to worker 0, which reports them. Non-JSONL files are read
-    whole by worker 0.
-    """
-
-    index: int
-    workers: int
-    assigned: Mapping[tuple[str, ...], int] = field(default_factory=dict)
-    stream_labels: tuple[str, ...] = ("namespace", "container")
-
-    def key_of(self, labels: Mapping[str, object]) -> tuple[str, ...]:
-        return tuple(str(labels.get(name, "")) for name in self.stream_labels)
-
-    def owner(self, key: tuple[str, ...]) -> int:
-        worker = self.assigned.get(key)
-        if worker is None:
-            worker = zlib.crc32("\x1f".join(key).encode()) % self.workers
-        return worker
-
-    def keeps_labels(self, labels: object) -> bool:
-        """Whether this share reads a record with these labels (bad labels: worker 0)."""
-        if labels is None:
-            labels = {}
-        if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
-            return self.index == 0
-        return self.owner(self.key_of(labels)) == self.index
+# --- shares: one worker's part of a JSONL input (`StreamShare`) --------------------------
 
 
 class _ShareFilter:
