@@ -85,6 +85,10 @@ bench what="read" *ARGS:
     fi
     {{py}} "bench/{{what}}.py" {{ARGS}}
 
+# Compile the read/parse hot path with mypyc (scripts/build_native.py; --force, --clean).
+native *ARGS:
+    {{py}} scripts/build_native.py {{ARGS}}
+
 # Evaluate on the golden dataset (extra args go to `loglens eval`).
 eval *ARGS:
     {{venv}}/loglens eval {{ARGS}}

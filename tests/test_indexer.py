@@ -4,7 +4,6 @@ the `--follow` loop against a recorded-format Loki."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -71,7 +70,7 @@ class CountingEmbedder:
 def golden_records(case_id: str, shift_ns: int = 0) -> list[LogRecord]:
     case = load_case(ROOT / "eval" / "golden" / "analyze" / f"{case_id}.json")
     assert isinstance(case, AnalyzeCase)
-    return [dataclasses.replace(r, ts=r.ts + shift_ns) for r in case.logs.records]
+    return [LogRecord(r.ts + shift_ns, r.labels, r.line) for r in case.logs.records]
 
 
 def index_records(
@@ -290,9 +289,7 @@ def test_secrets_are_redacted_before_they_are_embedded_or_stored(
         'level=error msg="connect to postgres://app:s3cr3tpass@db:5432/app failed: '
         'connection refused" tenant-4711'
     )
-    records = [
-        dataclasses.replace(base, ts=base.ts + i * 1_000_000_000, line=line) for i in range(5)
-    ]
+    records = [LogRecord(base.ts + i * 1_000_000_000, base.labels, line) for i in range(5)]
     context = open_retrieval(settings)
     try:
         figures = index_records(context, settings, records)

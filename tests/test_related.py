@@ -4,7 +4,6 @@ local mode for one test: the Qdrant server itself is not exercised)."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -46,7 +45,7 @@ def golden(case_id: str) -> AnalyzeCase:
 
 
 def shifted(records: Sequence[LogRecord], shift_ns: int) -> list[LogRecord]:
-    return [dataclasses.replace(r, ts=r.ts + shift_ns) for r in records]
+    return [LogRecord(r.ts + shift_ns, r.labels, r.line) for r in records]
 
 
 def analyze_case(case: AnalyzeCase, settings: Settings, shift_ns: int = 0) -> Report:

@@ -9,7 +9,6 @@ bytecode. It behaves the same either way (equality, repr, pickling).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -27,26 +26,63 @@ class Level(StrEnum):
     UNKNOWN = "unknown"
 
 
-@dataclass(slots=True)
+_FIELDS = ("ts", "labels", "line", "level", "message", "attrs", "fmt")
+
+
 class LogRecord:
     """One log record: the raw line with its stream labels, plus what parsing found.
 
     `ts` is nanoseconds since the epoch. `labels` is shared between the records of
     one stream, so treat it as read-only. `level`, `message`, `attrs` and `fmt` are
     filled by `loglens.parsing`; a source leaves them at their defaults.
+
+    Written out rather than a dataclass: mypyc runs a dataclass's generated
+    `__init__` as interpreted Python, which made creating a record cost twice as much.
     """
 
-    ts: int
-    labels: dict[str, str]
-    line: str
-    level: Level = Level.UNKNOWN
-    message: str = ""
-    attrs: dict[str, Any] | None = None
-    fmt: str = ""
+    __slots__ = ("attrs", "fmt", "labels", "level", "line", "message", "ts")
+
+    def __init__(
+        self,
+        ts: int,
+        labels: dict[str, str],
+        line: str,
+        level: Level = Level.UNKNOWN,
+        message: str = "",
+        attrs: dict[str, Any] | None = None,
+        fmt: str = "",
+    ) -> None:
+        self.ts = ts
+        self.labels = labels
+        self.line = line
+        self.level = level
+        self.message = message
+        self.attrs = attrs
+        self.fmt = fmt
 
     def to_json_dict(self) -> dict[str, Any]:
         """The record in the shared input form: `{"ts", "labels", "line"}` (ts as RFC 3339)."""
         return {"ts": format_ts(self.ts), "labels": self.labels, "line": self.line}
+
+    def values(self) -> tuple[Any, ...]:
+        """All fields, in the order of `__init__`'s parameters."""
+        return (self.ts, self.labels, self.line, self.level, self.message, self.attrs, self.fmt)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LogRecord):
+            return NotImplemented
+        return self.values() == other.values()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable: equal records may change
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{name}={value!r}" for name, value in zip(_FIELDS, self.values(), strict=True)
+        )
+        return f"LogRecord({shown})"
+
+    def __reduce__(self) -> tuple[type[LogRecord], tuple[Any, ...]]:
+        return (LogRecord, self.values())
 
 
 Batch = list[LogRecord]
