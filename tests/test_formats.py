@@ -386,6 +386,21 @@ def test_structured_klog_fields_become_attrs() -> None:
     assert record.attrs == {"pod": "kube-system/dns", "status": "ready"}
 
 
+def test_klog_message_with_escaped_quotes_ends_at_the_unescaped_quote() -> None:
+    record = parsed(
+        'I1120 10:00:01.123456    2211 reconciler.go:352] "MountVolume started for volume '
+        '\\"kube-api\\" (UID: \\"25\\") " pod="monitoring/alloy-7j2jl" volume="kube-api"'
+    )
+    assert record.message == 'MountVolume started for volume "kube-api" (UID: "25") '
+    assert record.attrs == {"pod": "monitoring/alloy-7j2jl", "volume": "kube-api"}
+
+
+def test_klog_quote_not_followed_by_a_space_is_not_the_end_of_the_message() -> None:
+    record = parsed('E1120 10:00:01.123456       1 x.go:1] "a"b" c="d"')
+    assert record.message == '"a"b" c="d"'
+    assert record.attrs is None
+
+
 def test_go_console_fields_and_logger() -> None:
     record = parsed(
         "2026-11-20T10:00:01.123Z\tERROR\tcontroller.pod\tReconciler error\t"
