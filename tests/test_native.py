@@ -161,6 +161,30 @@ def test_an_edited_source_loads_as_python_not_as_the_stale_compiled_module(
     assert levels == "['fatal', 'fatal']"
 
 
+def test_a_stray_extension_of_a_module_not_compiled_is_never_loaded(tmp_path: Path) -> None:
+    _require_compiled()
+    tree = tmp_path / "src"
+    shutil.copytree(native.SOURCE_ROOT, tree, ignore=shutil.ignore_patterns("__pycache__"))
+    # Left over from a build that compiled more modules: not a valid `render` module at all.
+    compiled_records = next((tree / "loglens").glob("records.*.so"))
+    stray = tree / "loglens" / "patterns" / compiled_records.name.replace("records", "render")
+    shutil.copy(compiled_records, stray)
+    probe = (
+        "from loglens import native; import loglens.patterns.render as r,"
+        " loglens.parsing.formats as f; print(native.state().compiled, r.__file__, f.__file__)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != native.SWITCH_VARIABLE}
+    env["PYTHONPATH"] = str(tree)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    compiled, render_file, formats_file = done.stdout.split()
+    assert compiled == "True"
+    assert render_file.endswith("render.py")
+    assert formats_file.endswith(".so")
+
+
 def test_switch_off_reports_pure_python(tmp_path: Path) -> None:
     env = {**os.environ, native.SWITCH_VARIABLE: "off"}
     done = subprocess.run(

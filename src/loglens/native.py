@@ -11,7 +11,8 @@ after the build would be shadowed by stale compiled code. `guard()` (called when
 `loglens` package is imported, before any of these modules) prevents that: unless the
 manifest matches every source exactly, it makes all of `NATIVE_MODULES` load from
 their `.py` files (never a mix: compiled modules call each other directly). Setting
-`LOGLENS_NATIVE=off` does the same on purpose. The compiled and the pure modules
+`LOGLENS_NATIVE=off` does the same on purpose. A stray extension of a module that is
+no longer in NATIVE_MODULES is never loaded either. The compiled and the pure modules
 produce identical results (tested); only speed differs.
 """
 
@@ -67,13 +68,23 @@ def source_hashes() -> dict[str, str]:
 
 
 def compiled_files() -> list[Path]:
-    """Extension modules of NATIVE_MODULES (any interpreter) and the shared library."""
-    found = [
-        path
-        for module in NATIVE_MODULES
-        for path in source_path(module).parent.glob(source_path(module).stem + ".*.so")
-    ]
-    return found + sorted(SOURCE_ROOT.glob(f"{GROUP_NAME}__mypyc*.so"))
+    """Every extension module under the package (any interpreter) and the shared library."""
+    return sorted(PACKAGE_DIR.rglob("*.so")) + sorted(SOURCE_ROOT.glob(f"{GROUP_NAME}__mypyc*.so"))
+
+
+def _shadowed_sources(*, keep_native: bool) -> dict[str, Path]:
+    """Modules whose `.py` an extension file beside it would shadow, by module name.
+
+    With `keep_native`, the modules of a valid build are left out: only stray
+    extensions (a module no longer in NATIVE_MODULES) are listed.
+    """
+    shadowed: dict[str, Path] = {}
+    for extension in PACKAGE_DIR.rglob("*.so"):
+        source = extension.with_name(extension.name.split(".", 1)[0] + ".py")
+        module = ".".join(source.relative_to(SOURCE_ROOT).with_suffix("").parts)
+        if source.is_file() and not (keep_native and module in NATIVE_MODULES):
+            shadowed[module] = source
+    return shadowed
 
 
 def manifest_path() -> Path:
@@ -119,7 +130,10 @@ def _extension_of(module: str) -> Path:
 
 
 class _PureSourceFinder(importlib.abc.MetaPathFinder):
-    """Loads NATIVE_MODULES from their `.py` files even where a compiled file sits beside them."""
+    """Loads the given modules from their `.py` files even where a compiled file sits beside them."""
+
+    def __init__(self, sources: dict[str, Path]) -> None:
+        self.sources = sources
 
     def find_spec(
         self,
@@ -127,9 +141,10 @@ class _PureSourceFinder(importlib.abc.MetaPathFinder):
         path: object = None,
         target: ModuleType | None = None,
     ) -> importlib.machinery.ModuleSpec | None:
-        if fullname not in NATIVE_MODULES:
+        source = self.sources.get(fullname)
+        if source is None:
             return None
-        return importlib.util.spec_from_file_location(fullname, source_path(fullname))
+        return importlib.util.spec_from_file_location(fullname, source)
 
 
 _state: NativeState | None = None
@@ -140,8 +155,9 @@ def guard() -> NativeState:
     global _state
     if _state is None:
         _state = assess()
-        if not _state.compiled and compiled_files():
-            sys.meta_path.insert(0, _PureSourceFinder())
+        shadowed = _shadowed_sources(keep_native=_state.compiled)
+        if shadowed:
+            sys.meta_path.insert(0, _PureSourceFinder(shadowed))
     return _state
 
 
