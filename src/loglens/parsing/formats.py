@@ -207,6 +207,15 @@ def parse_logfmt(text: str) -> dict[str, str]:
         last = len(pieces) - 1
         for index in range(0, len(pieces), 2):
             outside = pieces[index]
+            if index < last and outside[-1:] == "=":
+                # The common shape ` key=` before a quoted value, without splitting it.
+                space = max(outside.rfind(" "), outside.rfind("\t"))
+                key = outside[space + 1 : -1]
+                if key and "=" not in key and key.isprintable():
+                    if space > 0:
+                        _add_tokens(pairs, outside[:space].split())
+                    pairs[key] = pieces[index + 1]
+                    continue
             tokens = outside.split()
             if not tokens:
                 continue
