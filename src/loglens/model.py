@@ -1,8 +1,8 @@
 """The values that flow between stages.
 
 `LogRecord` is the hot-path value (`loglens.records`, re-exported here), created once
-per line and never validated per line. Everything a command outputs (`Report`, `Diff`, ...) is a
-pydantic model, so its JSON Schema can be generated and published
+per line and never validated per line. Everything a command outputs (`Report`,
+`Diff`, ...) is a pydantic model, so its JSON Schema can be generated and published
 (`schemas/*.json`) and the JSON form matches `shared/spec/report-format.md`.
 """
 

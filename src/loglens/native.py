@@ -111,7 +111,10 @@ def assess() -> NativeState:
     if not all(_extension_of(module).is_file() for module in NATIVE_MODULES):
         return NativeState(False, "compiled files missing; run scripts/build_native.py")
     built = manifest.get("sources")
-    current = source_hashes()
+    try:
+        current = source_hashes()
+    except OSError as exc:
+        return NativeState(False, f"sources unreadable ({exc})")
     if built != current:
         changed = sorted(
             module.rsplit(".", 1)[-1]
