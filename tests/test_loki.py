@@ -23,7 +23,8 @@ import pytest
 
 from loglens.config import Settings
 from loglens.errors import ConfigError, InputError, SourceError, SourceUnavailableError
-from loglens.model import LogRecord
+from loglens.model import Level, LogRecord
+from loglens.parsing.formats import parse_batch
 from loglens.sources.loki import (
     RETRY_AFTER_CAP_S,
     LokiClient,
@@ -224,6 +225,26 @@ def test_contract_structured_metadata_becomes_attrs() -> None:
         ('{"level":"erro', {"trace_id": "0242ac120002", "user_id": "superUser123"}),
         ("proxy: upstrea", {"trace_id": "99aa", "status": "503"}),
         ('{"level":"info', None),
+    ]
+
+
+def test_contract_structured_metadata_survives_parsing() -> None:
+    recorder = answer_with(json_response("query_range_metadata.json"))
+    records = read_all(LokiSource(recorder.client(), QUERY, WINDOW))
+    parse_batch(records)
+    assert [(r.level, r.message, r.attrs) for r in records] == [
+        (
+            Level.ERROR,
+            "payment declined",
+            {
+                "trace_id": "0242ac120002",
+                "user_id": "superUser123",
+                "level": "error",
+                "msg": "payment declined",
+            },
+        ),
+        (Level.UNKNOWN, "proxy: upstream reset", {"trace_id": "99aa", "status": "503"}),
+        (Level.INFO, "order placed", {"level": "info", "msg": "order placed"}),
     ]
 
 

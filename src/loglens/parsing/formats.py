@@ -625,32 +625,48 @@ _DISPATCH = _build_dispatch()
 
 
 def parse_line(rec: LogRecord) -> None:
-    """Fill `fmt`, `level`, `message` and `attrs` of one record from its `line`."""
+    """Fill `fmt`, `level`, `message` and `attrs` of one record from its `line`.
+
+    Attributes a source already attached (Loki's structured metadata) are kept: the
+    line's own fields are added to them and win where both name the same key.
+    """
+    given = rec.attrs
     line = rec.line
-    if not line:
-        rec.fmt = LineFormat.PLAIN
-        rec.level = Level.UNKNOWN
-        rec.message = ""
-        rec.attrs = None
-        return
-    _DISPATCH.get(line[0], _parse_text)(rec, line)
+    if line:
+        _DISPATCH.get(line[0], _parse_text)(rec, line)
+    else:
+        _set_empty(rec)
+    if given is not None:
+        _keep_given_attrs(rec, given)
 
 
 def parse_batch(batch: Batch, stats: ReadStats | None = None) -> None:
-    """Parse every record of `batch` in place; count formats and levels into `stats`."""
+    """Parse every record of `batch` in place (as `parse_line`); count formats and levels."""
     dispatch_get = _DISPATCH.get
     fallback = _parse_text
     for rec in batch:
+        given = rec.attrs
         line = rec.line
         if line:
             dispatch_get(line[0], fallback)(rec, line)
         else:
-            rec.fmt = LineFormat.PLAIN
-            rec.level = Level.UNKNOWN
-            rec.message = ""
-            rec.attrs = None
+            _set_empty(rec)
+        if given is not None:
+            _keep_given_attrs(rec, given)
     if stats is not None:
         count_formats_and_levels(batch, stats)
+
+
+def _set_empty(rec: LogRecord) -> None:
+    rec.fmt = LineFormat.PLAIN
+    rec.level = Level.UNKNOWN
+    rec.message = ""
+    rec.attrs = None
+
+
+def _keep_given_attrs(rec: LogRecord, given: dict[str, Any]) -> None:
+    parsed = rec.attrs
+    rec.attrs = given if not parsed else {**given, **parsed}
 
 
 def count_formats_and_levels(batch: Batch, stats: ReadStats) -> None:
