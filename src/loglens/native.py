@@ -39,6 +39,7 @@ NATIVE_MODULES = (
 GROUP_NAME = "loglens_native"
 MANIFEST_NAME = "_native.json"
 SWITCH_VARIABLE = "LOGLENS_NATIVE"
+REBUILD = "rebuild with `just native` (scripts/build_native.py)"
 PACKAGE_DIR = Path(__file__).resolve().parent
 SOURCE_ROOT = PACKAGE_DIR.parent
 
@@ -69,7 +70,17 @@ def source_hashes() -> dict[str, str]:
 
 def compiled_files() -> list[Path]:
     """Every extension module under the package (any interpreter) and the shared library."""
-    return sorted(PACKAGE_DIR.rglob("*.so")) + sorted(SOURCE_ROOT.glob(f"{GROUP_NAME}__mypyc*.so"))
+    return _extensions_under_package() + sorted(
+        path for pattern in _EXTENSION_GLOBS for path in SOURCE_ROOT.glob(GROUP_NAME + pattern)
+    )
+
+
+# Extension modules end in .so (Linux, macOS) or .pyd (Windows), after an ABI tag.
+_EXTENSION_GLOBS = ("__mypyc*.so", "__mypyc*.pyd")
+
+
+def _extensions_under_package() -> list[Path]:
+    return sorted([*PACKAGE_DIR.rglob("*.so"), *PACKAGE_DIR.rglob("*.pyd")])
 
 
 def _shadowed_sources(*, keep_native: bool) -> dict[str, Path]:
@@ -79,7 +90,7 @@ def _shadowed_sources(*, keep_native: bool) -> dict[str, Path]:
     extensions (a module no longer in NATIVE_MODULES) are listed.
     """
     shadowed: dict[str, Path] = {}
-    for extension in PACKAGE_DIR.rglob("*.so"):
+    for extension in _extensions_under_package():
         source = extension.with_name(extension.name.split(".", 1)[0] + ".py")
         module = ".".join(source.relative_to(SOURCE_ROOT).with_suffix("").parts)
         if source.is_file() and not (keep_native and module in NATIVE_MODULES):
@@ -105,11 +116,12 @@ def assess() -> NativeState:
         return NativeState(False, f"{SWITCH_VARIABLE}=off")
     manifest = read_manifest()
     if manifest is None:
-        return NativeState(False, "not built; run scripts/build_native.py")
+        return NativeState(False, f"not built; {REBUILD}")
     if manifest.get("cache_tag") != sys.implementation.cache_tag:
-        return NativeState(False, f"built for {manifest.get('cache_tag')}; rebuild")
-    if not all(_extension_of(module).is_file() for module in NATIVE_MODULES):
-        return NativeState(False, "compiled files missing; run scripts/build_native.py")
+        return NativeState(False, f"built for {manifest.get('cache_tag')}; {REBUILD}")
+    wanted = [_extension_of(module) for module in NATIVE_MODULES] + [_group_library()]
+    if not all(path.is_file() for path in wanted):
+        return NativeState(False, f"compiled files missing; {REBUILD}")
     built = manifest.get("sources")
     try:
         current = source_hashes()
@@ -122,14 +134,18 @@ def assess() -> NativeState:
             if not isinstance(built, dict) or built.get(module) != digest
         )
         return NativeState(
-            False, f"sources changed since the build ({', '.join(changed)}); rebuild"
+            False, f"sources changed since the build ({', '.join(changed)}); {REBUILD}"
         )
     return NativeState(True, "")
 
 
 def _extension_of(module: str) -> Path:
-    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
-    return source_path(module).with_suffix(suffix)
+    return source_path(module).with_suffix(importlib.machinery.EXTENSION_SUFFIXES[0])
+
+
+def _group_library() -> Path:
+    """The shared library every compiled module of the group imports."""
+    return SOURCE_ROOT / (GROUP_NAME + "__mypyc" + importlib.machinery.EXTENSION_SUFFIXES[0])
 
 
 class _PureSourceFinder(importlib.abc.MetaPathFinder):
