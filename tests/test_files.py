@@ -345,3 +345,57 @@ def test_empty_file_yields_nothing(tmp_path: Path) -> None:
     assert list(source.batches()) == []
     assert (source.stats.lines, source.stats.bytes) == (0, 0)
     assert source.formats == {str(path): "plain"}
+
+
+POD_UID = "1b2c3d4e-aaaa-bbbb-cccc-1234567890ab"
+CONTAINER_ID = "c0ffee" + "0" * 58
+
+
+@pytest.mark.parametrize(
+    "relative",
+    [
+        f"var/log/pods/shop_checkout-5c7d8-abcde_{POD_UID}/checkout/0.log",
+        f"var/log/pods/shop_checkout-5c7d8-abcde_{POD_UID}/checkout/1.log.20261120-101500",
+        f"var/log/containers/checkout-5c7d8-abcde_shop_checkout-{CONTAINER_ID}.log",
+    ],
+)
+def test_kubelet_log_paths_give_namespace_pod_and_container(tmp_path: Path, relative: str) -> None:
+    path = tmp_path / relative
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        "2026-11-20T10:00:01.000000001Z stdout F payment declined\n"
+        "2026-11-20T10:00:02.000000001Z stderr F panic: nil map\n",
+        encoding="utf-8",
+    )
+    records = read_all(FileSource([str(path)]))
+    expected = {
+        "filename": str(path),
+        "namespace": "shop",
+        "pod": "checkout-5c7d8-abcde",
+        "container": "checkout",
+    }
+    assert [r.labels for r in records] == [
+        {**expected, "stream": "stdout"},
+        {**expected, "stream": "stderr"},
+    ]
+
+
+def test_a_rotated_and_compressed_kubelet_log_keeps_its_labels(tmp_path: Path) -> None:
+    path = tmp_path / f"pods/kube-system_etcd-node-1_{'ab' * 16}/etcd/0.log.20261120-101500.gz"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(gzip.compress(b"2026-11-20T10:00:01Z slow fdatasync took=1.2s\n"))
+    (record,) = read_all(FileSource([str(path)]))
+    assert (record.labels["namespace"], record.labels["container"]) == ("kube-system", "etcd")
+    assert record.line == "slow fdatasync took=1.2s"
+
+
+@pytest.mark.parametrize(
+    "relative",
+    ["app.log", "pods/not-a-pod-dir/0.log", "var/log/containers/short_id-abc.log"],
+)
+def test_other_paths_get_only_the_file_name(tmp_path: Path, relative: str) -> None:
+    path = tmp_path / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("plain line\n", encoding="utf-8")
+    (record,) = read_all(FileSource([str(path)]))
+    assert record.labels == {"filename": str(path)}

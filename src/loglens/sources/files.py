@@ -57,6 +57,35 @@ _CRI_LINE_RE = re.compile(rb"\d{4}-\d\d-\d\dT\S+ (?:stdout|stderr) [FP](?: |\r?\
 _KUBECTL_LINE_RE = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) ")
 
 
+# Where the kubelet writes container logs; the path names the pod's namespace, pod and
+# container (names are DNS-1123, so `_` separates them). Rotated files end in
+# `.log.<YYYYMMDD-HHMMSS>`, compressed ones in `.gz` after that.
+_KUBELET_POD_LOG_RE = re.compile(
+    r"(?:^|/)pods/(?P<namespace>[a-z0-9.-]+)_(?P<pod>[a-z0-9.-]+)_[0-9a-f-]+"
+    r"/(?P<container>[a-z0-9.-]+)/\d+\.log(?:\.\d{8}-\d{6})?(?:\.gz)?$"
+)
+_KUBELET_CONTAINER_LINK_RE = re.compile(
+    r"(?:^|/)containers/(?P<pod>[a-z0-9.-]+)_(?P<namespace>[a-z0-9.-]+)"
+    r"_(?P<container>[a-z0-9.-]+)-[0-9a-f]{64}\.log$"
+)
+
+
+def path_labels(name: str) -> dict[str, str]:
+    """Labels of the records of a non-JSONL file: its name, and what a kubelet path tells.
+
+    `/var/log/pods/<namespace>_<pod>_<uid>/<container>/<n>.log` and
+    `/var/log/containers/<pod>_<namespace>_<container>-<id>.log` add `namespace`, `pod`
+    and `container`, so streams and components are told apart as they are from Loki.
+    """
+    labels = {"filename": name}
+    found = _KUBELET_POD_LOG_RE.search(name) or _KUBELET_CONTAINER_LINK_RE.search(name)
+    if found is not None:
+        labels["namespace"] = found["namespace"]
+        labels["pod"] = found["pod"]
+        labels["container"] = found["container"]
+    return labels
+
+
 class _BadRecordError(ValueError):
     """Raised inside the readers; turned into MalformedInputError or a skip."""
 
@@ -711,8 +740,8 @@ class _CriReader:
         self.name = name
         self.source = source
         self.labels = {
-            "stdout": {"filename": name, "stream": "stdout"},
-            "stderr": {"filename": name, "stream": "stderr"},
+            "stdout": {**path_labels(name), "stream": "stdout"},
+            "stderr": {**path_labels(name), "stream": "stderr"},
         }
         # Per stream: ts of the first partial and the partial pieces so far.
         self.partial_ts: dict[str, int] = {}
@@ -773,7 +802,7 @@ class _KubectlReader:
     def __init__(self, name: str, source: FileSource) -> None:
         self.name = name
         self.source = source
-        self.labels = {"filename": name}
+        self.labels = path_labels(name)
 
     def read(self, chunk: list[bytes], first_line_no: int) -> Batch:
         records: Batch = []
@@ -800,7 +829,7 @@ class _KubectlReader:
 
 class _PlainReader:
     def __init__(self, name: str, source: FileSource) -> None:
-        self.labels = {"filename": name}
+        self.labels = path_labels(name)
         self.clock = _PlainClock()
 
     def read(self, chunk: list[bytes], first_line_no: int) -> Batch:
