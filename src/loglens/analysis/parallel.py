@@ -1,12 +1,16 @@
-"""Reading and mining one large JSONL input in several processes, a share of the streams each.
+"""Reading and mining one large input in several processes, a share of the streams each.
 
 Parsing and mining cost a few microseconds per line in Python, so a million lines
 keep one core busy for seconds. The work splits cleanly by stream: every stage
 that carries state (multi-line joining, the miner's groups and clusters, per-slice
 examples) keeps it per stream, and a stream's records keep their order inside the
-share that owns them. So each worker reads the whole file, skips other shares'
-streams from the raw bytes (`StreamShare`), and parses, joins and mines its own;
-the parent merges the pattern sets (ids are content hashes, so a stream's patterns
+share that owns them. So each worker reads every JSONL file, skips other shares'
+streams from the raw bytes (`StreamShare`), and parses, joins and mines its own. A
+file in another format (CRI, kubectl, plain) is one stream, named by its path
+(`/var/log/pods/...` gives namespace and container), and is read whole by the worker
+that owns that stream; so a directory of container logs splits across workers too.
+The parent
+merges the pattern sets (ids are content hashes, so a stream's patterns
 get the same ids in any process) and the slices. The merged result is the one a
 single process gets: `mine_window` puts both in one canonical order.
 
@@ -45,6 +49,7 @@ from loglens.sources.files import (
     MAX_SKIPPED_EXAMPLES,
     FileSource,
     detect_file_format,
+    path_labels,
     sample_lines,
 )
 from loglens.sources.shares import StreamShare
@@ -88,13 +93,13 @@ def plan_shares(source: LogSource, settings: Settings) -> list[StreamShare] | No
     workers = worker_count(settings)
     if workers < 2 or not isinstance(source, FileSource) or source.share is not None:
         return None
-    if source.fmt not in ("auto", "jsonl") or "-" in source.paths:
+    if "-" in source.paths:
         return None
     if _text_bytes(source.paths) < settings.parallel_min_mb * 2**20:
         return None
     stream_labels = MinerConfig().stream_labels
     costs = _sampled_stream_costs(source.paths, stream_labels, fmt=source.fmt)
-    if costs is None or len(costs) < 2:
+    if len(costs) < 2:
         return None
     assigned, loads = balance(costs, workers)
     if max(loads) > MAX_LARGEST_SHARE * sum(loads):
@@ -114,23 +119,44 @@ def _text_bytes(paths: Sequence[str]) -> int:
 
 def _sampled_stream_costs(
     paths: Sequence[str], stream_labels: tuple[str, ...], *, fmt: str
-) -> dict[tuple[str, ...], float] | None:
-    """Estimated work per stream key from samples of the files; None if a file is not JSONL."""
-    records: dict[tuple[str, ...], list[LogRecord]] = {}
+) -> dict[tuple[str, ...], float]:
+    """Estimated work per stream key, from samples of the files scaled to their sizes.
+
+    A JSONL file's records name their own streams; a file in another format is one
+    stream, the one its path names (`path_labels`).
+    """
+    costs: dict[tuple[str, ...], float] = {}
     for path in paths:
         lines = sample_lines(path)
-        if fmt == "auto" and detect_file_format(lines[:20]) != "jsonl":
-            return None
-        for raw in lines:
-            try:
-                record = orjson.loads(raw)
-                labels, line = record.get("labels") or {}, record["line"]
-            except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError):
-                continue
-            if isinstance(labels, dict) and isinstance(line, str):
-                key = tuple(str(labels.get(name, "")) for name in stream_labels)
-                records.setdefault(key, []).append(LogRecord(0, labels, line))
-    return {key: _estimated_cost(stream) for key, stream in records.items()}
+        file_fmt = fmt if fmt != "auto" else detect_file_format(lines[:20])
+        records: dict[tuple[str, ...], list[LogRecord]] = {}
+        if file_fmt == "jsonl":
+            for raw in lines:
+                _add_sampled_record(records, raw, stream_labels)
+        else:
+            labels = path_labels(path)
+            key = tuple(str(labels.get(name, "")) for name in stream_labels)
+            text = [raw.decode("utf-8", "replace") for raw in lines]
+            records[key] = [LogRecord(0, labels, line) for line in text if line]
+        sampled = sum(len(raw) + 1 for raw in lines)
+        scale = max(1.0, _text_bytes([path]) / sampled) if sampled else 1.0
+        for key, stream in records.items():
+            if stream:
+                costs[key] = costs.get(key, 0.0) + _estimated_cost(stream) * scale
+    return costs
+
+
+def _add_sampled_record(
+    records: dict[tuple[str, ...], list[LogRecord]], raw: bytes, stream_labels: tuple[str, ...]
+) -> None:
+    try:
+        record = orjson.loads(raw)
+        labels, line = record.get("labels") or {}, record["line"]
+    except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError):
+        return
+    if isinstance(labels, dict) and isinstance(line, str):
+        key = tuple(str(labels.get(name, "")) for name in stream_labels)
+        records.setdefault(key, []).append(LogRecord(0, labels, line))
 
 
 def _estimated_cost(records: list[LogRecord]) -> float:
@@ -197,6 +223,7 @@ class ShareResult:
     stats: ReadStats
     formats: dict[str, str]
     skipped_at: list[tuple[int, int]]
+    path_bytes: dict[str, int]
 
 
 def mine_share(job: ShareJob, share: StreamShare, progress: ProgressCallback | None) -> ShareResult:
@@ -221,6 +248,7 @@ def mine_share(job: ShareJob, share: StreamShare, progress: ProgressCallback | N
         source.stats,
         source.formats,
         source.skipped_at,
+        source.path_bytes,
     )
 
 
@@ -456,8 +484,12 @@ def _merge_counters(parts: Sequence[WindowCounters]) -> WindowCounters:
 def _merge_read_stats(source: FileSource, results: Sequence[ShareResult]) -> None:
     stats = source.stats
     stats.lines = sum(result.stats.lines for result in results)
-    # Every share reads every byte.
-    stats.bytes = max(result.stats.bytes for result in results)
+    # Every share reads every JSONL file; a file of another format only its owner reads.
+    read: dict[str, int] = {}
+    for result in results:
+        for name, size in result.path_bytes.items():
+            read[name] = max(read.get(name, 0), size)
+    stats.bytes = sum(read.values())
     stats.skipped = sum(result.stats.skipped for result in results)
     for result in results:
         _add_counts(stats.formats, result.stats.formats)

@@ -389,6 +389,8 @@ class FileSource:
         self.stats = ReadStats()
         # Format actually used per path, filled as files are opened.
         self.formats: dict[str, str] = {}
+        # Bytes read per file (a share skips the files of other shares' streams).
+        self.path_bytes: dict[str, int] = {}
         # (path index, line number) of each of stats.skipped_examples, to order merged ones.
         self.skipped_at: list[tuple[int, int]] = []
         self._path_index = 0
@@ -416,7 +418,9 @@ class FileSource:
             head = lines.take(DETECT_LINES)
             fmt = self.fmt if self.fmt != "auto" else detect_file_format(head)
             self.formats[name] = fmt
-            if self.share is not None and fmt != "jsonl" and self.share.index != 0:
+            # A file in another format is one stream (two for CRI): one share reads it whole.
+            share = self.share
+            if share is not None and fmt != "jsonl" and not share.keeps_labels(path_labels(name)):
                 return
             reader = _READERS[fmt](name, self)
             line_no = 0
@@ -430,6 +434,7 @@ class FileSource:
                     self.stats.lines += len(records)
                     yield records
             self.stats.bytes += lines.bytes_read - counted_bytes
+            self.path_bytes[name] = lines.bytes_read
             tail = reader.finish()
             if tail:
                 self.stats.lines += len(tail)

@@ -19,8 +19,9 @@ class StreamShare:
     A stream is identified by the values of `stream_labels`; `assigned` maps stream
     keys to a worker, and a key it does not hold goes to a worker chosen by its
     hash, so every reader decides alike without talking to the others. Records that
-    cannot be read go to worker 0, which reports them. Non-JSONL files are read
-    whole by worker 0.
+    cannot be read go to worker 0, which reports them. A file in another format is
+    read whole by the worker that owns the stream its path names
+    (`sources.files.path_labels`).
     """
 
     index: int
