@@ -51,6 +51,7 @@ from loglens.sources.files import (
     detect_file_format,
     path_labels,
     sample_lines,
+    sample_records,
 )
 from loglens.sources.shares import StreamShare
 from loglens.sources.window import TimeWindow
@@ -136,8 +137,7 @@ def _sampled_stream_costs(
         else:
             labels = path_labels(path)
             key = tuple(str(labels.get(name, "")) for name in stream_labels)
-            text = [raw.decode("utf-8", "replace") for raw in lines]
-            records[key] = [LogRecord(0, labels, line) for line in text if line]
+            records[key] = sample_records(path, lines, file_fmt)
         sampled = sum(len(raw) + 1 for raw in lines)
         scale = max(1.0, _text_bytes([path]) / sampled) if sampled else 1.0
         for key, stream in records.items():

@@ -264,6 +264,15 @@ def sample_lines(path: str, *, blocks: int = 16, block_bytes: int = 1 << 16) -> 
         raise SourceError(f"cannot read {path!r}: {exc}") from exc
 
 
+def sample_records(path: str, lines: list[bytes], fmt: str) -> Batch:
+    """Records of lines sampled from a file in `fmt` (not JSONL), as its reader makes them.
+
+    Lines that do not fit the format are dropped; labels are the file's (`path_labels`).
+    """
+    reader = _READERS[fmt](path, FileSource([path], skip_bad=True))
+    return reader.read(lines, 0) + reader.finish()
+
+
 # --- shares: one worker's part of a JSONL input (`StreamShare`) --------------------------
 
 
