@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 import signal
@@ -19,9 +18,9 @@ from loglens.analysis.pipeline import Progress, WindowCounters
 from loglens.config import Settings
 from loglens.errors import LogLensError, MalformedInputError, SourceError
 from loglens.evaluation.golden import AnalyzeCase, load_dataset
-from loglens.model import ReadStats, Report, format_ts
+from loglens.model import ReadStats, Report
 from loglens.patterns.patternset import PatternSet
-from loglens.sources.demo import DemoSource, write_jsonl
+from loglens.sources.demo import write_jsonl, write_kubelet_logs
 from loglens.sources.files import FileSource
 from loglens.sources.shares import StreamShare
 
@@ -220,28 +219,8 @@ def test_a_workers_loglens_error_is_raised_again_as_itself() -> None:
     assert (raised.value.message, raised.value.hint) == ("cannot read x.jsonl", "is it complete?")
 
 
-def _write_kubelet_tree(root: Path, lines: int, seed: int) -> list[Path]:
-    """The demo cluster's logs as the kubelet writes them: one CRI file per container."""
-    files: dict[tuple[str, str, str], list[str]] = {}
-    for batch in DemoSource(lines=lines, seed=seed).batches():
-        for record in batch:
-            labels = record.labels
-            if not {"namespace", "pod", "container"} <= labels.keys():
-                continue
-            key = (labels["namespace"], labels["pod"], labels["container"])
-            files.setdefault(key, []).append(f"{format_ts(record.ts)} stdout F {record.line}\n")
-    paths = []
-    for (namespace, pod, container), cri_lines in sorted(files.items()):
-        uid = hashlib.sha1(f"{namespace}/{pod}".encode()).hexdigest()[:32]
-        path = root / "pods" / f"{namespace}_{pod}_{uid}" / container / "0.log"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("".join(cri_lines), encoding="utf-8")
-        paths.append(path)
-    return paths
-
-
 def test_container_log_files_split_by_stream_and_give_the_same_report(tmp_path: Path) -> None:
-    paths = _write_kubelet_tree(tmp_path, lines=30_000, seed=5)
+    paths = write_kubelet_logs(tmp_path, lines=30_000, seed=5)
     assert len(paths) > 5
     pattern = str(tmp_path / "pods" / "*" / "*" / "0.log")
     shares = parallel.plan_shares(FileSource([pattern]), _settings(2))
@@ -259,7 +238,7 @@ def test_container_log_files_split_by_stream_and_give_the_same_report(tmp_path: 
 def test_jsonl_and_container_log_files_together_give_the_same_report(
     tmp_path: Path, demo_file: Path
 ) -> None:
-    _write_kubelet_tree(tmp_path, lines=10_000, seed=6)
+    write_kubelet_logs(tmp_path, lines=10_000, seed=6)
     inputs = [str(demo_file), str(tmp_path / "pods" / "*" / "*" / "0.log")]
     assert parallel.plan_shares(FileSource(inputs), _settings(2)) is not None
     one = _comparable(analyze(FileSource(inputs), settings=_settings(1)))

@@ -15,6 +15,7 @@ the same arguments give the same records, byte for byte.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import math
 import random
 from collections.abc import Iterator, Sequence
@@ -27,7 +28,7 @@ from typing import IO, cast
 import orjson
 
 from loglens.errors import InputError
-from loglens.model import Batch, LogRecord, ReadStats, SourceInfo
+from loglens.model import Batch, LogRecord, ReadStats, SourceInfo, format_ts
 from loglens.sources.demo_cluster import NS, Clock, Emitter, Stream, build_cluster
 from loglens.sources.demo_incidents import (
     DemoIncident,
@@ -374,3 +375,36 @@ def write_plain(
             out.write("".join([record.line + "\n" for record in batch]).encode())
             written += len(batch)
     return written
+
+
+def write_kubelet_logs(
+    root: str | Path,
+    *,
+    lines: int = 20_000,
+    seed: int = 42,
+    start_ns: int | None = None,
+    duration_s: int = 3600,
+) -> list[Path]:
+    """Write the demo records as a node's kubelet would: one CRI file per container.
+
+    Files go to `<root>/pods/<namespace>_<pod>_<uid>/<container>/0.log` (records without
+    those labels, such as node-level streams, are left out). Returns the paths written.
+    """
+    source = DemoSource(lines=lines, seed=seed, start_ns=start_ns, duration_s=duration_s)
+    by_container: dict[tuple[str, str, str], list[bytes]] = {}
+    for batch in source.batches():
+        for record in batch:
+            labels = record.labels
+            namespace, pod = labels.get("namespace"), labels.get("pod")
+            container = labels.get("container")
+            if namespace and pod and container:
+                entry = f"{format_ts(record.ts)} stdout F {record.line}\n".encode()
+                by_container.setdefault((namespace, pod, container), []).append(entry)
+    paths = []
+    for (namespace, pod, container), entries in sorted(by_container.items()):
+        uid = hashlib.sha1(f"{namespace}/{pod}".encode()).hexdigest()[:32]
+        path = Path(root) / "pods" / f"{namespace}_{pod}_{uid}" / container / "0.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"".join(entries))
+        paths.append(path)
+    return paths
