@@ -23,6 +23,7 @@ from loglens.sources.demo import write_jsonl, write_plain
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTDATA_FILES = ROOT / "tests" / "testdata" / "files"
+LOKI_ANSWERS = ROOT / "tests" / "testdata" / "loki"
 
 # Reads files as `loglens analyze` does (sources, parsing, multi-line joining) and prints
 # a digest of every field of every event, the read statistics, and the native state.
@@ -33,7 +34,7 @@ from loglens.parsing.pipeline import parsed_batches
 from loglens.sources.files import FileSource
 
 digest, events = hashlib.sha256(), 0
-for path in sys.argv[1:]:
+for path in sys.argv[2:]:
     source = FileSource([path], skip_bad=True)
     for batch in parsed_batches(source.batches(), source.stats):
         for r in batch:
@@ -41,6 +42,18 @@ for path in sys.argv[1:]:
             digest.update(orjson.dumps(fields, default=str, option=orjson.OPT_NON_STR_KEYS))
             events += 1
     digest.update(orjson.dumps(dataclasses.asdict(source.stats), default=str))
+from pathlib import Path
+from loglens.errors import SourceError
+from loglens.sources.loki_page import LokiPage
+for answer in sorted(Path(sys.argv[1]).parent.glob("*.json")):  # recorded Loki answers
+    for reverse in (False, True):
+        try:
+            page = LokiPage(orjson.loads(answer.read_bytes()), reverse=reverse)
+        except SourceError as exc:
+            digest.update(str(exc).encode())
+            continue
+        for r in page.records:
+            digest.update(orjson.dumps([page.key(r), r.attrs], default=str))
 import loglens.parsing.formats as formats
 print(orjson.dumps({
     "native": native.state().compiled, "formats_file": formats.__file__,
@@ -59,11 +72,12 @@ def _require_compiled() -> None:
 
 
 def _digest(paths: list[Path], *, env: dict[str, str], pythonpath: Path | None = None) -> dict:
+    """Digest of reading `paths`, and of the recorded Loki answers (in LOKI_ANSWERS)."""
     run_env = {k: v for k, v in os.environ.items() if k != native.SWITCH_VARIABLE} | env
     if pythonpath is not None:
         run_env["PYTHONPATH"] = str(pythonpath)
     done = subprocess.run(
-        [sys.executable, "-c", _DIGEST_PROGRAM, *map(str, paths)],
+        [sys.executable, "-c", _DIGEST_PROGRAM, str(LOKI_ANSWERS / "x"), *map(str, paths)],
         capture_output=True,
         text=True,
         env=run_env,

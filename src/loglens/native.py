@@ -35,6 +35,7 @@ NATIVE_MODULES = (
     "loglens.parsing.formats",
     "loglens.parsing.multiline",
     "loglens.sources.files",
+    "loglens.sources.loki_page",
 )
 GROUP_NAME = "loglens_native"
 MANIFEST_NAME = "_native.json"

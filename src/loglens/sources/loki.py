@@ -42,6 +42,7 @@ from loglens.config import Settings
 from loglens.errors import ConfigError, InputError, SourceError, SourceUnavailableError
 from loglens.model import Batch, LogRecord, ReadStats, SourceInfo
 from loglens.sources.logql import build_query, build_selector, check_label_name
+from loglens.sources.loki_page import EntryKey, LokiPage, utf8_bytes
 from loglens.sources.window import TimeWindow
 
 log = logging.getLogger(__name__)
@@ -358,74 +359,6 @@ def _string_list(payload: dict[str, Any]) -> list[str]:
 # The source
 # --------------------------------------------------------------------------------------
 
-# Identity of an entry: (stream labels as a sorted tuple, ts, line). Loki keeps one
-# entry per such key, so it tells page-edge repeats from distinct entries.
-_EntryKey = tuple[tuple[tuple[str, str], ...], int, str]
-
-
-class _Page:
-    """The entries of one `query_range` answer as records in time order, with their keys."""
-
-    __slots__ = ("_label_keys", "records")
-
-    def __init__(self, payload: dict[str, Any], direction: Direction) -> None:
-        self.records: list[LogRecord] = []
-        self._label_keys: dict[int, tuple[tuple[str, str], ...]] = {}
-        try:
-            for stream in _data(payload, dict).get("result") or ():
-                self._add_stream(stream, reverse=direction == "backward")
-        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
-            raise SourceError(
-                f"Loki answered a malformed stream entry: {exc!r}",
-                hint="is LOGLENS_LOKI_URL a Loki (or compatible) server?",
-            ) from exc
-        self.records.sort(key=_record_ts)
-
-    def _add_stream(self, stream: dict[str, Any], *, reverse: bool) -> None:
-        labels: dict[str, str] = stream.get("stream") or {}
-        self._label_keys[id(labels)] = tuple(sorted(labels.items()))
-        values = reversed(stream["values"]) if reverse else stream["values"]
-        append = self.records.append
-        for value in values:
-            attrs = _metadata_attrs(value[2]) if len(value) > 2 else None
-            append(LogRecord(ts=int(value[0]), labels=labels, line=value[1], attrs=attrs))
-
-    def __len__(self) -> int:
-        return len(self.records)
-
-    def key(self, record: LogRecord) -> _EntryKey:
-        return (self._label_keys[id(record.labels)], record.ts, record.line)
-
-    def keys_at(self, ts: int) -> set[_EntryKey]:
-        """Keys of the records at timestamp `ts` (records are sorted, so scan from the end)."""
-        keys: set[_EntryKey] = set()
-        for record in reversed(self.records):
-            if record.ts != ts:
-                break
-            keys.add(self.key(record))
-        return keys
-
-
-def _record_ts(record: LogRecord) -> int:
-    return record.ts
-
-
-def _metadata_attrs(metadata: Any) -> dict[str, Any] | None:
-    """Structured metadata of a 3-element entry as flat attrs.
-
-    Loki sends either `{name: value}` or, with categorised labels, `{"structuredMetadata":
-    {...}, "parsed": {...}}`; both become one flat dict.
-    """
-    if not metadata:
-        return None
-    if not isinstance(metadata, dict):
-        raise TypeError(f"entry metadata is not an object: {metadata!r}")
-    if "structuredMetadata" in metadata or "parsed" in metadata:
-        merged = dict(metadata.get("structuredMetadata") or {})
-        merged.update(metadata.get("parsed") or {})
-        return merged or None
-    return dict(metadata)
-
 
 class LokiSource:
     """A window of one LogQL log query, read page by page in time order.
@@ -488,19 +421,19 @@ class LokiSource:
 
     def _count(self, records: list[LogRecord]) -> None:
         self.stats.lines += len(records)
-        self.stats.bytes += sum(len(record.line.encode("utf-8")) for record in records)
+        self.stats.bytes += utf8_bytes(records)
 
-    def _fetch(self, start_ns: int, end_ns: int, direction: Direction) -> _Page:
+    def _fetch(self, start_ns: int, end_ns: int, direction: Direction) -> LokiPage:
         self.pages += 1
         payload = self._client.query_range(
             self._query, start_ns, end_ns, limit=self._page_limit, direction=direction
         )
-        return _Page(payload, direction)
+        return LokiPage(payload, reverse=direction == "backward")
 
     def _fresh_pages(self) -> Iterator[list[LogRecord]]:
         """Records of each page not delivered before, in time order."""
         cursor, end = self._window.start_ns, self._window.end_ns
-        seen: set[_EntryKey] = set()  # keys of the entries at `cursor` already delivered
+        seen: set[EntryKey] = set()  # keys of the entries at `cursor` already delivered
         while cursor < end:
             page = self._fetch(cursor, end, "forward")
             if page.records and page.records[0].ts < cursor:
@@ -519,7 +452,7 @@ class LokiSource:
             yield self._rest_of_timestamp(cursor, seen)
             seen, cursor = set(), cursor + 1
 
-    def _rest_of_timestamp(self, ts: int, seen: set[_EntryKey]) -> list[LogRecord]:
+    def _rest_of_timestamp(self, ts: int, seen: set[EntryKey]) -> list[LogRecord]:
         """Entries at `ts` not yet seen, read backwards when a full page shares `ts`."""
         page = self._fetch(ts, ts + 1, "backward")
         fresh = [r for r in page.records if page.key(r) not in seen]
