@@ -10,20 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from helpers import run_loglens
 from loglens import __version__
 from loglens.sources.demo import write_jsonl
 
 COMMANDS = ["analyze", "classify", "compare", "config", "demo", "eval", "patterns"]
-
-
-def loglens(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from loglens.cli.main import run; run()", *args],
-        capture_output=True,
-        text=True,
-        input=stdin,
-        timeout=300,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -35,16 +26,16 @@ def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help_and_version(command: str) -> None:
-    helped = loglens(command, "--help")
+    helped = run_loglens(command, "--help")
     assert helped.returncode == 0, helped.stderr
     assert "--version" in helped.stdout
-    versioned = loglens(command, "--version")
+    versioned = run_loglens(command, "--version")
     assert versioned.returncode == 0
     assert versioned.stdout.strip() == f"loglens {__version__}"
 
 
 def test_analyze_file_prints_the_report_contract(demo_file: Path) -> None:
-    result = loglens("analyze", str(demo_file), "--json")
+    result = run_loglens("analyze", str(demo_file), "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["version"] == 1
@@ -64,8 +55,10 @@ def test_analyze_file_prints_the_report_contract(demo_file: Path) -> None:
 def test_analyze_reads_stdin_and_gzip(demo_file: Path, tmp_path: Path) -> None:
     gz = tmp_path / "demo.jsonl.gz"
     gz.write_bytes(gzip.compress(demo_file.read_bytes()))
-    from_gzip = json.loads(loglens("analyze", str(gz), "--json").stdout)
-    from_stdin = json.loads(loglens("analyze", "-", "--json", stdin=demo_file.read_text()).stdout)
+    from_gzip = json.loads(run_loglens("analyze", str(gz), "--json").stdout)
+    from_stdin = json.loads(
+        run_loglens("analyze", "-", "--json", stdin=demo_file.read_text()).stdout
+    )
     assert from_gzip["stats"]["lines"] == from_stdin["stats"]["lines"] == 3000
     assert from_stdin["source"]["kind"] == "stdin"
     assert [f["fingerprint"] for f in from_gzip["findings"]] == [
@@ -77,10 +70,10 @@ def test_malformed_record_names_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
     good = json.dumps({"ts": "2026-11-20T10:00:00Z", "labels": {}, "line": "ok"})
     path.write_text(f"{good}\n{{not json\n{good}\n")
-    failed = loglens("analyze", str(path), "--json")
+    failed = run_loglens("analyze", str(path), "--json")
     assert failed.returncode == 2
     assert f"{path}:2" in failed.stderr
-    skipped = loglens("analyze", str(path), "--json", "--skip-bad")
+    skipped = run_loglens("analyze", str(path), "--json", "--skip-bad")
     assert skipped.returncode == 0, skipped.stderr
     report = json.loads(skipped.stdout)
     assert report["stats"]["lines"] == 2 and report["stats"]["skipped"] == 1
@@ -88,13 +81,13 @@ def test_malformed_record_names_file_and_line(tmp_path: Path) -> None:
 
 
 def test_no_source_is_a_clear_error() -> None:
-    result = loglens("analyze")
+    result = run_loglens("analyze")
     assert result.returncode == 2
     assert "no log files given and no Loki configured" in result.stderr
 
 
 def test_window_flags_filter_file_records(demo_file: Path) -> None:
-    result = loglens(
+    result = run_loglens(
         "analyze", str(demo_file), "--json",
         "--from", "2026-11-20T10:00:00Z", "--to", "2026-11-20T10:30:00Z",
     )  # fmt: skip
@@ -104,8 +97,8 @@ def test_window_flags_filter_file_records(demo_file: Path) -> None:
 
 
 def test_demo_json_is_deterministic() -> None:
-    first = json.loads(loglens("demo", "--lines", "2000", "--seed", "3", "--json").stdout)
-    second = json.loads(loglens("demo", "--lines", "2000", "--seed", "3", "--json").stdout)
+    first = json.loads(run_loglens("demo", "--lines", "2000", "--seed", "3", "--json").stdout)
+    second = json.loads(run_loglens("demo", "--lines", "2000", "--seed", "3", "--json").stdout)
     for report in (first, second):
         report["stats"].pop("stage_ms")
     assert first == second
@@ -114,10 +107,10 @@ def test_demo_json_is_deterministic() -> None:
 
 def test_demo_write_then_analyze_gives_the_same_findings(tmp_path: Path) -> None:
     path = tmp_path / "d.jsonl"
-    written = loglens("demo", "--lines", "2000", "--seed", "5", "--write", str(path))
+    written = run_loglens("demo", "--lines", "2000", "--seed", "5", "--write", str(path))
     assert written.returncode == 0 and "wrote 2,000 lines" in written.stderr
-    direct = json.loads(loglens("demo", "--lines", "2000", "--seed", "5", "--json").stdout)
-    from_file = json.loads(loglens("analyze", str(path), "--json").stdout)
+    direct = json.loads(run_loglens("demo", "--lines", "2000", "--seed", "5", "--json").stdout)
+    from_file = json.loads(run_loglens("analyze", str(path), "--json").stdout)
     assert [f["fingerprint"] for f in direct["findings"]] == [
         f["fingerprint"] for f in from_file["findings"]
     ]
@@ -131,7 +124,9 @@ def test_patterns_assignments_one_per_input_line(tmp_path: Path) -> None:
         "Failed password for root from 10.0.0.9 port 2222 ssh2\n"
     )
     out = tmp_path / "assign.jsonl"
-    result = loglens("patterns", str(log), "--format", "plain", "--assignments", str(out), "--json")
+    result = run_loglens(
+        "patterns", str(log), "--format", "plain", "--assignments", str(out), "--json"
+    )
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 3
@@ -157,7 +152,7 @@ def test_compare_two_file_sets(tmp_path: Path) -> None:
     before, after = tmp_path / "before.jsonl", tmp_path / "after.jsonl"
     before.write_text(records(0, background))
     after.write_text(records(10, background + errors))
-    result = loglens("compare", "--before", str(before), "--after", str(after), "--json")
+    result = run_loglens("compare", "--before", str(before), "--after", str(after), "--json")
     assert result.returncode == 0, result.stderr
     diff = json.loads(result.stdout)
     assert [item["after"] for item in diff["new"]] == [60]
@@ -166,7 +161,7 @@ def test_compare_two_file_sets(tmp_path: Path) -> None:
 
 
 def test_classify_one_object_per_record(demo_file: Path) -> None:
-    result = loglens("classify", str(demo_file), "--json")
+    result = run_loglens("classify", str(demo_file), "--json")
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(rows) == 3000
     assert set(rows[0]) == {"severity", "category", "component", "pattern", "signature"}
@@ -194,7 +189,7 @@ def test_patterns_apply_user_overrides_from_the_config_file(tmp_path: Path) -> N
         "order ORD-ABCD shipped\n"
         "order ORD-WXYZ shipped\n"
     )
-    plain = json.loads(loglens("patterns", str(log), "--format", "plain", "--json").stdout)
+    plain = json.loads(run_loglens("patterns", str(log), "--format", "plain", "--json").stdout)
     assert len(plain) == 4  # two user names and two order ids stay apart by default
     config = tmp_path / "loglens.yaml"
     config.write_text(
@@ -232,21 +227,21 @@ def test_text_from_logs_and_errors_is_printed_literally_not_as_rich_markup(
     before, after = tmp_path / "before[1].jsonl", tmp_path / "after[1].jsonl"
     before.write_text(records(0, background))
     after.write_text(records(10, background + errors))
-    compared = loglens("compare", "--before", str(before), "--after", str(after))
+    compared = run_loglens("compare", "--before", str(before), "--after", str(after))
     assert compared.returncode == 0, compared.stderr
     assert "[/] worker [bold]" in compared.stdout
-    analyzed = loglens("analyze", str(after))
+    analyzed = run_loglens("analyze", str(after))
     assert analyzed.returncode == 0, analyzed.stderr
     assert "[/]" in analyzed.stdout  # the evidence line, as it was logged
-    classified = loglens("classify", str(after))
+    classified = run_loglens("classify", str(after))
     assert classified.returncode == 0, classified.stderr
 
     bad = tmp_path / "bad.jsonl"
     good = json.dumps({"ts": "2026-11-20T10:00:00Z", "labels": {}, "line": "ok"})
     bad.write_text(f"{good}\n{{not json [/] here\n{good}\n")
-    failed = loglens("analyze", str(bad))
+    failed = run_loglens("analyze", str(bad))
     assert failed.returncode == 2, failed.stderr
     assert "Traceback" not in failed.stderr
     assert "bad.jsonl:2" in failed.stderr
-    refused = loglens("analyze", str(tmp_path / "missing[0-9].log"))
+    refused = run_loglens("analyze", str(tmp_path / "missing[0-9].log"))
     assert refused.returncode == 2 and "missing[0-9].log" in refused.stderr

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,20 +12,12 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from helpers import run_loglens
 from loglens import __version__
 from loglens.config import Settings
 
 ROOT = Path(__file__).parents[1]
 CASE = ROOT / "eval" / "golden" / "analyze" / "cuda-oom-llama.json"
-
-
-def loglens(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from loglens.cli.main import run; run()", *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 @pytest.fixture
@@ -46,38 +36,40 @@ def retrieval_on(retrieval_settings: Settings, monkeypatch: pytest.MonkeyPatch) 
 
 @pytest.mark.parametrize("command", ["index", "search", "ask"])
 def test_retrieval_commands_have_help_and_version(command: str) -> None:
-    helped = loglens(command, "--help")
+    helped = run_loglens(command, "--help")
     assert helped.returncode == 0, helped.stderr
     assert "--version" in helped.stdout and "--json" in helped.stdout
-    assert loglens(command, "--version").stdout.strip() == f"loglens {__version__}"
+    assert run_loglens(command, "--version").stdout.strip() == f"loglens {__version__}"
 
 
 @pytest.mark.integration
 def test_index_then_search_then_ask(retrieval_on: Settings, case_file: Path) -> None:
-    indexed = loglens("index", str(case_file), "--json")
+    indexed = run_loglens("index", str(case_file), "--json")
     assert indexed.returncode == 0, indexed.stderr
     figures = json.loads(indexed.stdout)
     assert figures["patterns"] > 0 and figures["incidents"] >= 1
     assert figures["chunks"] > figures["documents"] > 200
     assert figures["tokens_max"] <= 200 and figures["duplicates_skipped"] == figures["chunks"]
 
-    found = loglens("search", "GPU out of memory when loading the model", "--json", "--limit", "5")
+    found = run_loglens(
+        "search", "GPU out of memory when loading the model", "--json", "--limit", "5"
+    )
     assert found.returncode == 0, found.stderr
     results = json.loads(found.stdout)["results"]
     assert {r["kind"] for r in results} >= {"incident", "knowledge"}
     incident = next(r for r in results if r["kind"] == "incident")
     assert incident["category"] == "oom" and incident["evidence"]
 
-    only = loglens("search", "GPU out of memory", "--kind", "pattern", "--json")
+    only = run_loglens("search", "GPU out of memory", "--kind", "pattern", "--json")
     assert {r["kind"] for r in json.loads(only.stdout)["results"]} == {"pattern"}
 
-    asked = loglens("ask", "why does llama-server restart?", "--json")
+    asked = run_loglens("ask", "why does llama-server restart?", "--json")
     assert asked.returncode == 0, asked.stderr
     answer = json.loads(asked.stdout)
     assert answer["answer"] is None and "no LLM is configured" in answer["note"]
     assert answer["sources"]
 
-    table = loglens("search", "why does llama-server restart?")
+    table = run_loglens("search", "why does llama-server restart?")
     assert table.returncode == 0 and "results in" in table.stdout
 
 
@@ -85,7 +77,7 @@ def test_index_then_search_then_ask(retrieval_on: Settings, case_file: Path) -> 
 def test_analyze_attaches_related_items_and_reports_retrieval(
     retrieval_on: Settings, case_file: Path
 ) -> None:
-    done = loglens("analyze", str(case_file), "--json")
+    done = run_loglens("analyze", str(case_file), "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["retrieval"]["used"] is True
@@ -95,13 +87,13 @@ def test_analyze_attaches_related_items_and_reports_retrieval(
 
 
 def test_index_refuses_what_cannot_work(case_file: Path) -> None:
-    off = loglens("index", str(case_file))
+    off = run_loglens("index", str(case_file))
     assert off.returncode == 2 and "retrieval is off" in off.stderr
-    with_files = loglens("index", str(case_file), "--follow")
+    with_files = run_loglens("index", str(case_file), "--follow")
     assert with_files.returncode == 2 and "--follow reads from Loki" in with_files.stderr
-    no_loki = loglens("index", "--follow")
+    no_loki = run_loglens("index", "--follow")
     assert no_loki.returncode == 2 and "LOGLENS_LOKI_URL" in no_loki.stderr
-    bad_kind = loglens("search", "disk", "--kind", "logs")
+    bad_kind = run_loglens("search", "disk", "--kind", "logs")
     assert bad_kind.returncode == 2 and "unknown kind" in bad_kind.stderr
 
 
@@ -151,7 +143,7 @@ def test_index_follow_indexes_each_tick_from_loki(
     retrieval_on: Settings, fake_loki: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LOGLENS_LOKI_URL", fake_loki)
-    done = loglens("index", "--follow", "--every", "1s", "--ticks", "2", "-n", "shop", "--json")
+    done = run_loglens("index", "--follow", "--every", "1s", "--ticks", "2", "-n", "shop", "--json")
     assert done.returncode == 0, done.stderr
     ticks = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(ticks) == 2

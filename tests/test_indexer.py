@@ -4,7 +4,6 @@ the `--follow` loop against a recorded-format Loki."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,6 @@ from loglens.config import Settings
 from loglens.errors import LogLensError, SourceError
 from loglens.evaluation.golden import AnalyzeCase, load_case
 from loglens.model import LogRecord
-from loglens.retrieval.embed import Embedder
 from loglens.retrieval.indexer import (
     IndexFigures,
     RetrievalContext,
@@ -43,28 +41,6 @@ component: nfs
 
 The NFS export turns read-only when the NAS disk reports errors; check dmesg on the NAS.
 """
-
-
-class CountingEmbedder:
-    """Wraps the real embedder and counts the texts it is asked for."""
-
-    def __init__(self, inner: Embedder) -> None:
-        self.inner = inner
-        self.texts: list[str] = []
-        self.calls = 0
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def dim(self) -> int:
-        return self.inner.dim
-
-    def embed(self, texts: Sequence[str]) -> Any:
-        self.calls += 1
-        self.texts += list(texts)
-        return self.inner.embed(texts)
 
 
 def golden_records(case_id: str, shift_ns: int = 0) -> list[LogRecord]:

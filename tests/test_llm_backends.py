@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
-import os
 import socket
-import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing
@@ -28,6 +26,7 @@ from llama_cpp.llama_grammar import LlamaGrammar, json_schema_to_gbnf
 from pydantic import BaseModel, ConfigDict, Field
 from typer.testing import CliRunner
 
+from helpers import run_loglens
 from loglens.cli.main import _load_commands, app
 from loglens.config import Settings
 from loglens.errors import BackendError, ConfigError
@@ -851,17 +850,6 @@ def test_nothing_listening_is_a_backend_error_after_the_attempts() -> None:
 # --- loglens llm check ----------------------------------------------------------------
 
 
-def loglens(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """The real entry point (errors become a message and the error's exit code)."""
-    return subprocess.run(
-        [sys.executable, "-c", "from loglens.cli.main import run; run()", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **env},
-    )
-
-
 def test_llm_check_on_the_tiny_model(tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOGLENS_MODEL_PATH", str(tiny_gguf))
     _load_commands()
@@ -886,7 +874,7 @@ def test_llm_check_on_the_tiny_model(tiny_gguf: Path, monkeypatch: pytest.Monkey
 
 
 def test_llm_check_without_a_backend_says_what_to_configure() -> None:
-    result = loglens("llm", "check")
+    result = run_loglens("llm", "check")
     assert result.returncode == ConfigError.exit_code
     assert "LOGLENS_LLM_BACKEND" in result.stderr and "LOGLENS_MODEL_PATH" in result.stderr
 
@@ -895,7 +883,7 @@ def test_llm_check_with_an_unreachable_server_is_a_backend_error() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    result = loglens(
+    result = run_loglens(
         "llm",
         "check",
         LOGLENS_LLM_BACKEND="openai",
@@ -907,6 +895,6 @@ def test_llm_check_with_an_unreachable_server_is_a_backend_error() -> None:
 
 
 def test_llm_check_with_a_directory_is_exit_2_with_the_reason(tmp_path: Path) -> None:
-    result = loglens("llm", "check", LOGLENS_MODEL_PATH=str(tmp_path))
+    result = run_loglens("llm", "check", LOGLENS_MODEL_PATH=str(tmp_path))
     assert result.returncode == 2
     assert f"model path {tmp_path} is a directory" in result.stderr

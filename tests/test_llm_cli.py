@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
+from helpers import run_loglens
 from llm_fake import make_report
 from loglens.cli.analyze import SummaryStream
 from loglens.cli.render import llm_line, render_report
@@ -22,15 +21,6 @@ from loglens.model import LlmInfo
 from loglens.sources.demo import write_jsonl
 
 MINI = Path(__file__).parent / "testdata" / "golden_mini"
-
-
-def loglens(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from loglens.cli.main import run; run()", *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 @pytest.fixture
@@ -90,7 +80,7 @@ def test_a_partly_used_model_is_reported_once_as_used() -> None:
 
 @pytest.mark.integration
 def test_demo_prints_the_model_summary_live_then_the_report(tiny_llm: Path) -> None:
-    result = loglens("demo", "--lines", "2000")
+    result = run_loglens("demo", "--lines", "2000")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.startswith("summary (written by the model)\n")
@@ -102,7 +92,7 @@ def test_demo_prints_the_model_summary_live_then_the_report(tiny_llm: Path) -> N
 
 @pytest.mark.integration
 def test_json_output_is_only_the_report(tiny_llm: Path) -> None:
-    result = loglens("demo", "--lines", "2000", "--json")
+    result = run_loglens("demo", "--lines", "2000", "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["llm"]["used"] and report["llm"]["findings_explained"] == 1
@@ -114,7 +104,7 @@ def test_compare_prints_what_changed_live(tiny_llm: Path, tmp_path: Path) -> Non
     before, after = tmp_path / "before.jsonl", tmp_path / "after.jsonl"
     write_jsonl(before, lines=1500, seed=11)
     write_jsonl(after, lines=1500, seed=12)
-    result = loglens("compare", "--before", str(before), "--after", str(after))
+    result = run_loglens("compare", "--before", str(before), "--after", str(after))
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("what changed (written by the model)\n")
     assert f"LLM {tiny_llm.name} (local): wrote what changed, 1 call," in result.stdout

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
+from helpers import CountingEmbedder
 from loglens.analysis import analyze_records
 from loglens.config import Settings
 from loglens.evaluation.golden import AnalyzeCase, load_case
 from loglens.model import Finding, LogRecord, Report, format_ts
-from loglens.retrieval.embed import Embedder
 from loglens.retrieval.indexer import finding_text, open_retrieval, report_templates
 from loglens.retrieval.knowledge import knowledge_base
 from loglens.retrieval.qdrant_store import QdrantStore
@@ -214,24 +214,6 @@ def test_incidents_are_not_recorded_without_record_history(retrieval_settings: S
         assert context.store.count("incidents") == 0
     finally:
         context.close()
-
-
-class CountingEmbedder:
-    def __init__(self, inner: Embedder) -> None:
-        self.inner = inner
-        self.calls = 0
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def dim(self) -> int:
-        return self.inner.dim
-
-    def embed(self, texts: Sequence[str]) -> Any:
-        self.calls += 1
-        return self.inner.embed(texts)
 
 
 @pytest.mark.integration
