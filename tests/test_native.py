@@ -45,7 +45,7 @@ for path in sys.argv[2:]:
 from pathlib import Path
 from loglens.errors import SourceError
 from loglens.sources.loki_page import LokiPage
-for answer in sorted(Path(sys.argv[1]).parent.glob("*.json")):  # recorded Loki answers
+for answer in sorted(Path(sys.argv[1]).glob("*.json")):  # recorded Loki answers
     for reverse in (False, True):
         try:
             page = LokiPage(orjson.loads(answer.read_bytes()), reverse=reverse)
@@ -72,12 +72,12 @@ def _require_compiled() -> None:
 
 
 def _digest(paths: list[Path], *, env: dict[str, str], pythonpath: Path | None = None) -> dict:
-    """Digest of reading `paths`, and of the recorded Loki answers (in LOKI_ANSWERS)."""
+    """Digest of reading `paths` and of turning the recorded Loki answers into records."""
     run_env = {k: v for k, v in os.environ.items() if k != native.SWITCH_VARIABLE} | env
     if pythonpath is not None:
         run_env["PYTHONPATH"] = str(pythonpath)
     done = subprocess.run(
-        [sys.executable, "-c", _DIGEST_PROGRAM, str(LOKI_ANSWERS / "x"), *map(str, paths)],
+        [sys.executable, "-c", _DIGEST_PROGRAM, str(LOKI_ANSWERS), *map(str, paths)],
         capture_output=True,
         text=True,
         env=run_env,

@@ -753,9 +753,10 @@ class _CriReader:
     def __init__(self, name: str, source: FileSource) -> None:
         self.name = name
         self.source = source
+        base = path_labels(name)
         self.labels = {
-            "stdout": {**path_labels(name), "stream": "stdout"},
-            "stderr": {**path_labels(name), "stream": "stderr"},
+            "stdout": {**base, "stream": "stdout"},
+            "stderr": {**base, "stream": "stderr"},
         }
         # Per stream: ts of the first partial and the partial pieces so far.
         self.partial_ts: dict[str, int] = {}
